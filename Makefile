@@ -1,0 +1,39 @@
+# probelib: the two commands of the README.
+#   make book   set up .venv, run every chapter with papermill (cpu profile), build the HTML book
+#   make test   set up .venv, run the unit tests and every notebook on the smoke profile
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.probelib-installed
+PROFILE ?= cpu
+# pip prints one harmless line per package for local indexes that do not exist on this machine
+QUIET := grep -v "^WARNING: Location 'file:" || true
+
+.PHONY: book test setup clean-book clean-runs bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[setup] installing probelib and its pins into $(VENV) (first time: a few minutes)"
+	$(PY) -m pip install -q -e '.[book,test]' 2>&1 | $(QUIET)
+	$(PY) -m pip install -q --no-deps animal-mnist==0.4 2>&1 | $(QUIET)
+	$(PY) -c "import torch, torchvision, papermill, jupytext, nbval, animal_mnist; print('[setup] torch', torch.__version__)"
+	@touch $@
+
+book: $(STAMP)
+	$(PY) -m probelib.run --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/classifier_epoch.py
+
+clean-book:
+	rm -rf book/_build book/chapters/*.ipynb book/runs.md
+
+clean-runs:
+	rm -rf runs

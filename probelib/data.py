@@ -1,0 +1,286 @@
+"""Data sets as tensors, the target-absence split, and their one-line errors.
+
+Every loader returns an :class:`ImageSet`: images ``(N, C, 32, 32)`` float32 in [-1, 1]
+(C = 1 for grey data, 3 for colour), integer labels and the full tuple of class names.
+Splits are fixed and seeded (``SPLIT_SEED``), independent of the experiment seed, so every
+chapter and every profile sees the same test images.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "DatasetError",
+    "ImageSet",
+    "DATASETS",
+    "ANIMAL_CLASSES",
+    "load",
+    "class_names",
+    "class_index",
+    "without_class",
+    "only_class",
+    "restricted_loads",
+]
+
+SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
+TEST_FRACTION = 0.2
+SIZE = 32
+ANIMAL_CLASSES = ("bear", "bird", "cat", "cow", "dog", "elephant", "giraffe", "horse", "sheep", "zebra")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class DatasetError(ValueError):
+    """Bad data-set input; the message names the problem and the fix in one line."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSet:
+    """Images ``(N, C, H, W)`` in [-1, 1], labels ``(N,)`` and the *full* label space."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classes: tuple[str, ...]
+    name: str
+    split: str
+
+    def __post_init__(self):
+        if self.images.ndim != 4 or self.images.shape[0] != self.labels.shape[0]:
+            raise DatasetError(f"images {tuple(self.images.shape)} and labels {tuple(self.labels.shape)} do not match")
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def subset(self, keep: torch.Tensor, split: str | None = None) -> "ImageSet":
+        """The images selected by a boolean mask or an index tensor; same label space."""
+        return ImageSet(self.images[keep], self.labels[keep], self.classes, self.name, split or self.split)
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per class name (classes with no image count 0)."""
+        n = torch.bincount(self.labels, minlength=self.num_classes)
+        return {c: int(k) for c, k in zip(self.classes, n)}
+
+    def tensors(self, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.images.to(device), self.labels.to(device)
+
+
+# ---------------------------------------------------------------- restricted unpickling
+_NUMPY_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"): ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"): ("numpy", "ndarray"),
+    ("numpy", "dtype"): ("numpy", "dtype"),
+}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds numpy arrays and refuses every other global."""
+
+    def find_class(self, module: str, name: str):
+        target = _NUMPY_GLOBALS.get((module, name))
+        if target is None:
+            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}: only numpy arrays are allowed")
+        import importlib
+
+        return getattr(importlib.import_module(target[0]), target[1])
+
+
+def restricted_loads(data: bytes):
+    """``pickle.loads`` that accepts numpy arrays only (anything else raises UnpicklingError)."""
+    return _NumpyOnlyUnpickler(io.BytesIO(data)).load()
+
+
+# ---------------------------------------------------------------- helpers
+def _to_unit(x: np.ndarray | torch.Tensor, max_value: float) -> torch.Tensor:
+    """uint8-like values in [0, max_value] -> float32 in [-1, 1]."""
+    x = torch.as_tensor(np.asarray(x), dtype=torch.float32)
+    return x / max_value * 2.0 - 1.0
+
+
+def _split(labels: np.ndarray, split: str) -> np.ndarray:
+    """Indices of a fixed, stratified, seeded train/test split."""
+    if split not in ("train", "test", "all"):
+        raise DatasetError(f"unknown split {split!r}; choose one of: train, test, all")
+    if split == "all":
+        return np.arange(len(labels))
+    rng = np.random.default_rng(SPLIT_SEED)
+    chosen = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        idx = idx[rng.permutation(len(idx))]
+        n_test = int(round(len(idx) * TEST_FRACTION))
+        chosen.append(idx[:n_test] if split == "test" else idx[n_test:])
+    return np.sort(np.concatenate(chosen))
+
+
+def _resize(images: torch.Tensor) -> torch.Tensor:
+    if images.shape[-1] == SIZE and images.shape[-2] == SIZE:
+        return images
+    return F.interpolate(images, size=(SIZE, SIZE), mode="bilinear", align_corners=False, antialias=True)
+
+
+# ---------------------------------------------------------------- loaders
+def _animal_mnist(split: str, data_dir) -> ImageSet:
+    try:
+        import animal_mnist
+    except ImportError as err:
+        raise DatasetError(
+            "animal-mnist is not installed; run `pip install --no-deps animal-mnist==0.4` (or `make book`)"
+        ) from err
+    root = Path(animal_mnist.__file__).parent / "data" / "Animal_MNIST"
+    with gzip.open(root / "animal_data_version_3.gz", "rb") as f:
+        images = restricted_loads(f.read())  # (10000, 28, 28) uint8, white animal on black
+    with gzip.open(root / "animal_label_version_3.gz", "rb") as f:
+        labels = restricted_loads(f.read()).astype(np.int64)  # (10000,) in 0..9, alphabetical names
+    # the wheel holds 284 exact duplicates (mostly birds); keep the first copy of each so that
+    # no test image is also a training image
+    _, first = np.unique(images.reshape(len(images), -1), axis=0, return_index=True)
+    unique = np.sort(first)
+    images, labels = images[unique], labels[unique]
+    keep = _split(labels, split)
+    x = _to_unit(images[keep], 255.0)[:, None]  # (N, 1, 28, 28)
+    x = F.pad(x, (2, 2, 2, 2), value=-1.0)  # zero-pad (black) to 32x32
+    return ImageSet(x.contiguous(), torch.from_numpy(labels[keep]), ANIMAL_CLASSES, "animal-mnist", split)
+
+
+def _digits(split: str, data_dir) -> ImageSet:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    labels = bunch.target.astype(np.int64)
+    keep = _split(labels, split)
+    x = _to_unit(bunch.images[keep], 16.0)[:, None]  # (N, 1, 8, 8)
+    return ImageSet(_resize(x).clamp(-1, 1).contiguous(), torch.from_numpy(labels[keep]), DIGIT_CLASSES, "digits", split)
+
+
+def _missing(what: str, data_dir) -> DatasetError:
+    return DatasetError(
+        f"{what} not found in data_dir={data_dir}; download it on a machine with internet and point data_dir at it"
+    )
+
+
+def _cifar10(split: str, data_dir) -> ImageSet:
+    if not data_dir:
+        raise _missing("CIFAR-10", data_dir)
+    from torchvision.datasets import CIFAR10
+
+    parts = []
+    for train in ((True, False) if split == "all" else (split == "train",)):
+        try:
+            parts.append(CIFAR10(root=str(data_dir), train=train, download=False))
+        except RuntimeError as err:
+            raise _missing("CIFAR-10 (cifar-10-batches-py)", data_dir) from err
+    images = np.concatenate([p.data for p in parts])  # (N, 32, 32, 3) uint8
+    labels = np.concatenate([np.asarray(p.targets) for p in parts]).astype(np.int64)
+    x = _to_unit(images, 255.0).permute(0, 3, 1, 2).contiguous()
+    return ImageSet(x, torch.from_numpy(labels), CIFAR10_CLASSES, "cifar10", split)
+
+
+def _folder_classes(root: Path) -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")))
+
+
+def _imagefolder(split: str, data_dir) -> ImageSet:
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(data_dir) if data_dir else None
+    if root is None or not root.is_dir():
+        raise _missing("image folder", data_dir)
+    classes = _folder_classes(root)
+    if not classes:
+        raise DatasetError(f"no class sub-folders in data_dir={data_dir}; expected data_dir/<class>/<image>.png")
+    files, labels = [], []
+    for c, name in enumerate(classes):
+        found = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files += found
+        labels += [c] * len(found)
+    if not files:
+        raise DatasetError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under data_dir={data_dir}/<class>/")
+    labels = np.asarray(labels, dtype=np.int64)
+    keep = _split(labels, split)
+    arrays = []
+    for i in keep:
+        try:
+            with Image.open(files[i]) as im:
+                im = im.convert("RGB")
+                side = min(im.size)  # centre crop to a square, then resize
+                left, top = (im.width - side) // 2, (im.height - side) // 2
+                im = im.crop((left, top, left + side, top + side)).resize((SIZE, SIZE), Image.BILINEAR)
+                arrays.append(np.asarray(im))
+        except (UnidentifiedImageError, OSError) as err:
+            raise DatasetError(f"cannot read image {files[i]}: {err}; remove or replace the file") from err
+    x = _to_unit(np.stack(arrays), 255.0).permute(0, 3, 1, 2).contiguous()
+    return ImageSet(x, torch.from_numpy(labels[keep]), classes, "imagefolder", split)
+
+
+DATASETS = {
+    "animal-mnist": _animal_mnist,
+    "digits": _digits,
+    "cifar10": _cifar10,
+    "imagefolder": _imagefolder,
+}
+
+
+def load(name: str = "animal-mnist", split: str = "train", data_dir: str | Path | None = None) -> ImageSet:
+    """Load data set ``name`` (``animal-mnist``, ``digits``, ``cifar10``, ``imagefolder``)."""
+    if name not in DATASETS:
+        raise DatasetError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    if split not in ("train", "test", "all"):
+        raise DatasetError(f"unknown split {split!r}; choose one of: train, test, all")
+    return DATASETS[name](split, data_dir)
+
+
+def class_names(name: str, data_dir: str | Path | None = None) -> tuple[str, ...]:
+    """The label space of data set ``name`` without loading its images."""
+    fixed = {"animal-mnist": ANIMAL_CLASSES, "digits": DIGIT_CLASSES, "cifar10": CIFAR10_CLASSES}
+    if name in fixed:
+        return fixed[name]
+    if name == "imagefolder":
+        if not data_dir or not Path(data_dir).is_dir():
+            raise _missing("image folder", data_dir)
+        return _folder_classes(Path(data_dir))
+    raise DatasetError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+
+
+def class_index(classes: tuple[str, ...] | ImageSet, target: str | int) -> int:
+    """Index of ``target`` (a name or an index) in the label space, or a one-line error."""
+    names = classes.classes if isinstance(classes, ImageSet) else tuple(classes)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if 0 <= int(target) < len(names):
+            return int(target)
+    elif target in names:
+        return names.index(target)
+    raise DatasetError(f"unknown target class {target!r}; choose one of: {', '.join(names)}")
+
+
+def without_class(data: ImageSet, target: str | int) -> ImageSet:
+    """The target-absence split: drop every image of ``target``, keep the full label space.
+
+    Class names and indices are unchanged, so a classifier over all C classes still applies
+    and the generator can still be asked for the absent class.
+    """
+    y = class_index(data, target)
+    return data.subset(data.labels != y)
+
+
+def only_class(data: ImageSet, target: str | int) -> ImageSet:
+    """Only the images of ``target`` (for evaluation: intra-FID, the judge's reference)."""
+    y = class_index(data, target)
+    return data.subset(data.labels == y)

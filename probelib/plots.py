@@ -1,0 +1,91 @@
+"""Figures: image grids with class names, accuracy-vs-ε curves. Each returns a Figure."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source"]
+
+
+def to_display(images: torch.Tensor) -> np.ndarray:
+    """``(N, C, H, W)`` in [-1, 1] -> ``(N, H, W)`` or ``(N, H, W, 3)`` in [0, 1] for imshow."""
+    x = ((images.detach().cpu().float() + 1) / 2).clamp(0, 1)
+    x = x.permute(0, 2, 3, 1).numpy()
+    return x[..., 0] if x.shape[-1] == 1 else x
+
+
+def image_grid(
+    rows: Sequence[torch.Tensor],
+    row_labels: Sequence[str],
+    title: str | None = None,
+    col_labels: Sequence[str] | None = None,
+    cell: float = 0.9,
+) -> plt.Figure:
+    """One row of images per entry of ``rows`` (each ``(k, C, H, W)``), labelled on the left."""
+    n_cols = max(len(r) for r in rows)
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) + 0.4),
+                             squeeze=False)
+    for i, (imgs, label) in enumerate(zip(rows, row_labels)):
+        shown = to_display(imgs)
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if j < len(shown):
+                ax.imshow(shown[j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        axes[i, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if col_labels is not None:
+        for j, label in enumerate(col_labels):
+            axes[0, j].set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def eps_curve(curves: dict[str, Sequence[tuple[float, float]]], chosen_eps: float | None = None,
+              title: str = "Accuracy under PGD-L2 attack") -> plt.Figure:
+    """Accuracy against attack radius, one line per model; a dashed line at the chosen ε."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for name, points in curves.items():
+        eps, acc = zip(*points)
+        ax.plot(eps, np.asarray(acc) * 100, marker="o", label=name)
+    if chosen_eps is not None:
+        ax.axvline(chosen_eps, color="grey", linestyle="--", linewidth=1, label=f"chosen ε = {chosen_eps:g}")
+    ax.axhline(30, color="tab:red", linestyle=":", linewidth=1, label="30 %")
+    ax.set_xlabel("ε (L2 radius, [-1, 1] pixel units)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def bar_counts(counts: dict[str, dict[str, int]], title: str = "") -> plt.Figure:
+    """Grouped bars: images per class for each named split (e.g. full vs target-absent)."""
+    names = list(next(iter(counts.values())).keys())
+    fig, ax = plt.subplots(figsize=(7, 3))
+    width = 0.8 / len(counts)
+    for k, (split, per_class) in enumerate(counts.items()):
+        ax.bar(np.arange(len(names)) + k * width, [per_class[n] for n in names], width, label=split)
+    ax.set_xticks(np.arange(len(names)) + width * (len(counts) - 1) / 2, names, rotation=30, fontsize=8)
+    ax.set_ylabel("images")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def source(obj) -> "object":
+    """The source of a library function or class as a Markdown code block (for the book)."""
+    import inspect
+
+    from IPython.display import Markdown
+
+    return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")

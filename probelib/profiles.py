@@ -1,0 +1,135 @@
+"""Profiles: named, frozen settings for every component, so one word picks the scale.
+
+``smoke`` runs in seconds (tests), ``cpu`` in minutes on two cores (the default book),
+``gpu`` at paper scale. A notebook reads one profile, then applies its overrides with
+:func:`get` (unknown keys and wrong types are errors, not silently ignored).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+__all__ = ["ClassifierConfig", "Profile", "PROFILES", "get", "override"]
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Everything that determines a trained classifier (its cache key is a hash of this)."""
+
+    arch: str = "resnet"  # "resnet" (the probed classifier) or "evalnet" (the judge)
+    width: int = 16  # channels of the first stage; later stages double it
+    dataset: str = "animal-mnist"
+    epochs: int = 6
+    batch_size: int = 128
+    lr: float = 3e-3  # AdamW, one-cycle schedule
+    weight_decay: float = 5e-4
+    augment: bool = True  # random shifts of up to 2 px and horizontal flips
+    adv_eps: float = 0.0  # PGD-L2 training radius in [-1, 1] pixel units; 0 = regular training
+    adv_steps: int = 5  # PGD steps per training batch when adv_eps > 0
+    train_limit: int = 0  # use only the first N training images (0 = all); smoke profile only
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One scale of the whole book."""
+
+    name: str
+    classifier: ClassifierConfig  # the probed classifier, regular training
+    robust_eps: float  # PGD-L2 radius for the robust classifier (training and headline attack)
+    evalnet: ClassifierConfig  # the independent judge: other architecture, other seed
+    attack_steps: int = 20  # PGD steps when *evaluating* robustness
+    eps_grid: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+    eval_limit: int = 1000  # test images used for the PGD curves
+    vis_eps: float = 12.0  # radius of the targeted PGD "first look" (large on purpose)
+    vis_steps: int = 100
+    vis_n: int = 8  # images per class in the first look
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
+        """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
+        kinds = ("regular", "robust", "eval")
+        if kind not in kinds:
+            raise ValueError(f"unknown classifier kind {kind!r}; choose one of: {', '.join(kinds)}")
+        base = self.evalnet if kind == "eval" else self.classifier
+        changes: dict = {}
+        if kind == "robust":
+            changes["adv_eps"] = self.robust_eps
+        if dataset is not None:
+            changes["dataset"] = dataset
+        if seed is not None:
+            # the judge keeps its own seed stream, never equal to the probed classifier's
+            changes["seed"] = seed + (1000 if kind == "eval" else 0)
+        return dataclasses.replace(base, **changes)
+
+
+_SMOKE = Profile(
+    name="smoke",
+    classifier=ClassifierConfig(width=8, epochs=1, batch_size=64, adv_steps=2, train_limit=512),
+    robust_eps=1.0,
+    evalnet=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=64, train_limit=512, seed=1000),
+    attack_steps=3,
+    eps_grid=(0.0, 1.0, 2.0),
+    eval_limit=64,
+    vis_eps=6.0,
+    vis_steps=5,
+    vis_n=2,
+)
+
+_CPU = Profile(
+    name="cpu",
+    classifier=ClassifierConfig(width=16, epochs=6, batch_size=128, adv_steps=4),
+    robust_eps=1.0,
+    evalnet=ClassifierConfig(arch="evalnet", width=32, epochs=6, batch_size=128, seed=1000),
+    attack_steps=20,
+    eps_grid=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
+    eval_limit=1000,
+    vis_eps=12.0,
+    vis_steps=100,
+    vis_n=8,
+)
+
+_GPU = Profile(
+    name="gpu",
+    classifier=ClassifierConfig(width=64, epochs=30, batch_size=128, adv_steps=7),
+    robust_eps=1.0,
+    evalnet=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000),
+    attack_steps=50,
+    eps_grid=(0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0),
+    eval_limit=0,
+    vis_eps=12.0,
+    vis_steps=300,
+    vis_n=16,
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}
+
+
+def override(obj, **changes):
+    """``dataclasses.replace`` that refuses unknown keys and wrong types with one-line errors."""
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in changes.items():
+        if key not in fields:
+            raise KeyError(f"unknown setting {key!r} for {type(obj).__name__}; choose one of: {', '.join(fields)}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current) and isinstance(value, dict):
+            changes[key] = override(current, **value)
+            continue
+        ok = isinstance(value, type(current)) or (isinstance(current, float) and isinstance(value, int))
+        if isinstance(value, bool) != isinstance(current, bool):
+            ok = False
+        if not ok:
+            raise TypeError(
+                f"setting {key!r} of {type(obj).__name__} must be {type(current).__name__}, got {value!r}"
+            )
+        if isinstance(current, float):
+            changes[key] = float(value)
+    return dataclasses.replace(obj, **changes)
+
+
+def get(name: str, **overrides) -> Profile:
+    """The profile called ``name`` with ``overrides`` applied (nested configs as dicts)."""
+    if name not in PROFILES:
+        raise KeyError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
+    profile = PROFILES[name]
+    return override(profile, **overrides) if overrides else profile

@@ -1,0 +1,134 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from probelib import data
+from probelib.models import build_classifier
+
+
+@pytest.fixture(scope="module")
+def animals():
+    return data.load("animal-mnist", "train"), data.load("animal-mnist", "test")
+
+
+def test_animal_mnist_shapes_range_and_split(animals):
+    train, test = animals
+    assert train.images.shape[1:] == test.images.shape[1:] == (1, 32, 32)
+    assert len(train) + len(test) == 9716  # 10,000 minus 284 exact duplicates
+    assert train.images.dtype == torch.float32
+    assert float(train.images.min()) == -1.0 and float(train.images.max()) == 1.0
+    assert train.counts()["horse"] == 798 and test.counts()["horse"] == 199  # 1000 - 3 duplicates, 80/20
+    assert all(abs(test.counts()[c] / (train.counts()[c] + test.counts()[c]) - 0.2) < 0.002 for c in train.classes)
+    assert train.classes == data.ANIMAL_CLASSES
+    # the 2-pixel zero padding around the 28x28 silhouettes is black
+    assert (train.images[:, :, :2, :] == -1).all() and (train.images[:, :, :, -2:] == -1).all()
+
+
+def test_split_is_fixed_and_disjoint(animals):
+    train, test = animals
+    again = data.load("animal-mnist", "test")
+    assert torch.equal(test.images, again.images)
+    flat_train = {x.numpy().tobytes() for x in train.images}
+    assert not any(x.numpy().tobytes() in flat_train for x in test.images)
+    assert len(data.load("animal-mnist", "all")) == 9716
+
+
+def test_without_class_drops_every_target_image_and_keeps_label_space(animals):
+    train, _ = animals
+    absent = data.without_class(train, "horse")
+    horse = data.ANIMAL_CLASSES.index("horse")
+    assert (absent.labels != horse).all()
+    assert len(absent) == len(train) - train.counts()["horse"]
+    assert absent.classes == train.classes and absent.num_classes == 10
+    assert absent.counts()["horse"] == 0 and absent.counts()["zebra"] == train.counts()["zebra"]
+    # no horse image survives, not even as a copy under another label
+    horses = {x.numpy().tobytes() for x in train.images[train.labels == horse]}
+    assert not any(x.numpy().tobytes() in horses for x in absent.images)
+    # a classifier over the absent split still has one output per class
+    model = build_classifier("resnet", absent.channels, absent.num_classes, 4)
+    assert model(absent.images[:2]).shape == (2, 10)
+
+
+def test_without_class_by_index_and_only_class(tiny_images):
+    assert data.without_class(tiny_images, 1).counts() == {"ant": 4, "bee": 0, "cow": 4}
+    assert data.only_class(tiny_images, "cow").counts() == {"ant": 0, "bee": 0, "cow": 4}
+
+
+def test_digits_are_upsampled_to_32():
+    digits = data.load("digits", "test")
+    assert digits.images.shape[1:] == (1, 32, 32) and digits.classes == tuple("0123456789")
+    assert -1.0 <= float(digits.images.min()) and float(digits.images.max()) <= 1.0
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.load("animals"), "unknown dataset 'animals'; choose one of: animal-mnist, digits"),
+        (lambda: data.load("animal-mnist", "val"), "unknown split 'val'; choose one of: train, test, all"),
+        (lambda: data.class_index(data.ANIMAL_CLASSES, "hrose"),
+         "unknown target class 'hrose'; choose one of: bear, bird, cat"),
+        (lambda: data.class_index(data.ANIMAL_CLASSES, 10), "unknown target class 10"),
+        (lambda: data.load("cifar10", "train", "/nonexistent/cifar"),
+         "CIFAR-10 (cifar-10-batches-py) not found in data_dir=/nonexistent/cifar; download it on a machine"),
+        (lambda: data.load("cifar10", "train", None), "CIFAR-10 not found in data_dir=None"),
+        (lambda: data.load("imagefolder", "train", "/nonexistent/imgs"),
+         "image folder not found in data_dir=/nonexistent/imgs; download it"),
+    ],
+)
+def test_bad_input_gives_one_line_error(call, message):
+    with pytest.raises(data.DatasetError) as err:
+        call()
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def _write_folder(root, classes, n, size=(40, 30)):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(root / c / f"{i}.png")
+
+
+def test_imagefolder_loads_and_splits(tmp_path):
+    _write_folder(tmp_path, ["cats", "dogs"], 5)
+    train, test = data.load("imagefolder", "train", tmp_path), data.load("imagefolder", "test", tmp_path)
+    assert train.images.shape == (8, 3, 32, 32) and test.images.shape == (2, 3, 32, 32)
+    assert train.classes == ("cats", "dogs") and data.class_names("imagefolder", tmp_path) == ("cats", "dogs")
+    assert -1 <= float(train.images.min()) and float(train.images.max()) <= 1
+
+
+def test_imagefolder_unreadable_file_and_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(data.DatasetError, match="no class sub-folders"):
+        data.load("imagefolder", "train", tmp_path / "empty")
+    _write_folder(tmp_path / "imgs", ["a"], 4)
+    (tmp_path / "imgs" / "a" / "9.png").write_bytes(b"not a png")
+    with pytest.raises(data.DatasetError, match=r"cannot read image .*9\.png"):
+        data.load("imagefolder", "all", tmp_path / "imgs")
+
+
+def test_restricted_unpickler_accepts_numpy_only():
+    arr = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    assert np.array_equal(data.restricted_loads(pickle.dumps(arr, protocol=4)), arr)
+
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return (os.system, ("echo pwned",))
+
+    with pytest.raises(pickle.UnpicklingError, match="refusing to unpickle"):
+        data.restricted_loads(pickle.dumps(Evil()))
+    with pytest.raises(pickle.UnpicklingError, match="builtins"):
+        data.restricted_loads(pickle.dumps({"a": print}))
+
+
+def test_the_wheel_pickle_is_read_with_the_restricted_unpickler(monkeypatch):
+    """The loader must never fall back to plain pickle: forbid it and load anyway."""
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("plain pickle.load used"))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("plain pickle.loads used"))
+    assert len(data.load("animal-mnist", "test")) == 1941
