@@ -43,7 +43,7 @@ import torch
 from IPython.display import display
 
 from probelib import data, plots
-from probelib.attacks import class_visualisation
+from probelib.attacks import class_visualisation, gaussian_noise
 from probelib.chapter import setup
 from probelib.classify import accuracy, load_or_train_classifier, predict, robust_accuracy
 
@@ -58,8 +58,10 @@ print(f"profile {P.name!r} on {ch.device}; dataset {ch.dataset!r} with {len(ch.c
 #
 # Animal-MNIST ships inside the `animal-mnist` wheel: 10,000 silhouettes of 28×28 pixels,
 # 1,000 per class, which we pad to 32×32 and map to [-1, 1]. Its pickles are read by an
-# unpickler that refuses anything but numpy arrays. The train/test split is fixed and
-# stratified (80 / 20), independent of the experiment seed.
+# unpickler that refuses anything but numpy arrays. The wheel holds 284 exact duplicates
+# (mostly birds and bears); we keep one copy of each, so that no test image is also a
+# training image. The train/test split is fixed and stratified (80 / 20), independent of the
+# experiment seed.
 
 # %%
 train = data.load(ch.dataset, "train", ch.data_dir)
@@ -101,8 +103,8 @@ plots.bar_counts({"full": train.counts(), "target absent": absent.counts()},
 # - **regular**: plain cross-entropy with shifts and flips;
 # - **robust**: the same, but every batch is first attacked by PGD in an L2 ball of radius
 #   ε (Madry et al. 2018), the recipe of the paper's "-robust" classifier (MadryLab, ε = 0.5
-#   on the [0, 1] scale). Our ε is measured on the [-1, 1] scale the images live in, so our
-#   ε = 1.0 is the paper's 0.5.
+#   on the [0, 1] scale of 224×224 ImageNet images). Our ε is measured on the [-1, 1] scale
+#   our 32×32 images live in: our ε = 2.0 is 1.0 on the [0, 1] scale.
 #
 # The **judge** (evaluation network) is a different architecture (a VGG-style CNN with
 # max-pooling and an MLP head) trained with its own seed on all classes. It never takes part
@@ -115,11 +117,22 @@ nets = {kind: load_or_train_classifier(P.classifier_config(kind, ch.dataset, ch.
         for kind in ("regular", "robust", "eval")}
 names = {"regular": "regular ResNet", "robust": f"robust ResNet (ε = {P.robust_eps:g})", "eval": "judge (VGG)"}
 
+# %% [markdown]
+# ### Clean and attacked accuracy, and the choice of ε
+#
+# The robust classifier's ε is a profile setting. We want an ε at which the regular model
+# is broken (PGD accuracy below 30 %) while the robust one keeps most of its clean accuracy.
+# Both models are attacked on the same held-out images with the same untargeted PGD-L2;
+# the judge is only measured clean (it is never attacked or optimised against).
+
 # %%
 g = torch.Generator().manual_seed(ch.seed)
 order = torch.randperm(len(test), generator=g)
 limit = P.eval_limit or len(test)
 x_eval, y_eval = test.images[order[:limit]], test.labels[order[:limit]]
+curves = {k: {eps: robust_accuracy(nets[k].model, x_eval, y_eval, eps, P.attack_steps) for eps in P.eps_grid}
+          for k in ("regular", "robust")}
+eps = P.robust_eps
 table = pd.DataFrame([
     {
         "model": names[k],
@@ -127,30 +140,18 @@ table = pd.DataFrame([
         "train time (s)": round(net.record["seconds"], 1),
         "from cache": net.cache_hit,
         "clean test accuracy (%)": 100 * accuracy(net.model, test.images, test.labels),
-        f"PGD-L2 accuracy at ε = {P.robust_eps:g} (%)": 100 * robust_accuracy(
-            net.model, x_eval, y_eval, P.robust_eps, P.attack_steps),
+        f"PGD-L2 accuracy at ε = {eps:g} (%)": 100 * curves[k][eps] if k in curves else float("nan"),
     }
     for k, net in nets.items()
 ]).set_index("model")
 display(table.round(1))
-print(f"clean accuracy on all {len(test)} test images; PGD with {P.attack_steps} steps on {limit} test images")
-
-# %% [markdown]
-# ### Choosing ε: accuracy against the attack radius
-#
-# The robust classifier's ε is a profile setting. We want an ε at which the regular model
-# is broken (PGD accuracy below 30 %) while the robust one keeps most of its clean accuracy.
-# The curve below is measured on the same held-out images with the same attack for both.
+print(f"clean accuracy on all {len(test)} test images; PGD ({P.attack_steps} steps) on {limit} test images")
 
 # %%
-curves = {names[k]: [(eps, robust_accuracy(nets[k].model, x_eval, y_eval, eps, P.attack_steps))
-                     for eps in P.eps_grid]
-          for k in ("regular", "robust")}
-plots.eps_curve(curves, chosen_eps=P.robust_eps);
-at = {k: dict(v) for k, v in curves.items()}
-reg, rob = at[names["regular"]], at[names["robust"]]
-display(pd.DataFrame({k: {f"ε = {e:g}": round(100 * a, 1) for e, a in v.items()} for k, v in at.items()}))
-eps = P.robust_eps
+plots.eps_curve({names[k]: list(c.items()) for k, c in curves.items()}, chosen_eps=eps);
+display(pd.DataFrame({names[k]: {f"ε = {e:g}": round(100 * a, 1) for e, a in c.items()}
+                      for k, c in curves.items()}))
+reg, rob = curves["regular"], curves["robust"]
 print(f"at the chosen ε = {eps:g}: regular {100 * reg[eps]:.1f} % (below 30 %: {reg[eps] < 0.3}), "
       f"robust {100 * rob[eps]:.1f} % = {rob[eps] / max(reg[eps], 1e-9):.1f}× the regular model; "
       f"robust keeps {100 * rob[eps] / rob[0.0]:.0f} % of its clean accuracy")
@@ -160,21 +161,23 @@ print(f"at the chosen ε = {eps:g}: regular {100 * reg[eps]:.1f} % (below 30 %: 
 #
 # The simplest probe of a classifier's memory is activation maximisation in pixel space:
 # start from noise and follow the gradient that makes the target class more likely. We use
-# targeted PGD with a deliberately huge L2 radius (ε = 12, about a third of the image's
-# range per pixel on average): nothing about the class comes from data, so whatever appears
-# was put there by the classifier. For a regular classifier such gradients are known to
-# make adversarial noise; for a robust one they tend to be *perceptually aligned*
-# (Santurkar et al. 2019), i.e. they draw the class.
+# targeted PGD with a deliberately huge L2 radius. The starting noise is Gaussian with the
+# mean and covariance of the GAN's image set, *which has no target image*: blurry blobs
+# that carry no information about the target, so whatever class shape appears was put there
+# by the classifier. For a regular classifier such gradients are known to make adversarial
+# texture; for a robust one they tend to be *perceptually aligned* (Santurkar et al. 2019),
+# i.e. they draw the class.
 
 # %%
 plots.source(class_visualisation)
 
 # %%
 targets = torch.arange(train.num_classes).repeat_interleave(P.vis_n)  # (classes * n,)
-looks = {k: class_visualisation(nets[k].model, targets, P.vis_eps, P.vis_steps, tuple(train.images.shape[1:]),
-                                seed=ch.seed, device=ch.device).cpu().view(train.num_classes, P.vis_n, *train.images.shape[1:])
+start = gaussian_noise(absent.images, len(targets), seed=ch.seed)  # fitted without the target class
+shape = (train.num_classes, P.vis_n, *train.images.shape[1:])
+looks = {k: class_visualisation(nets[k].model, start, targets, P.vis_eps, P.vis_steps).cpu().view(shape)
          for k in ("regular", "robust")}  # (classes, n, C, H, W)
-rows, labels = [], []
+rows, labels = [start[: P.vis_n]], ["start (noise)"]
 for c, name in enumerate(train.classes):
     rows += [looks["regular"][c], looks["robust"][c]]
     labels += [f"{name} · regular", f"{name} · robust"]
@@ -203,12 +206,13 @@ print(f"the judge recognises {judge.iloc[1]:.0f} % of the robust classifier's im
 
 # %% [markdown]
 # The contrast is the point of the paper's robust/regular comparison: the regular
-# classifier's gradient moves pixels in ways that convince *it* but look like structured
-# noise to anyone else, while the robust classifier's gradient paints blobs with the
-# outline of the class. Pixel-space activation maximisation, however, has no notion of a
-# natural image: even the robust drawings are grainy and none looks like a photograph of a
-# silhouette. ProbeGAN replaces the pixel space by the output space of a generator trained
-# on the *other* classes, so that the class must be drawn in the style of natural images.
+# classifier's gradient moves pixels in ways that convince *it* but that another network
+# reads far less often as the class, while the robust classifier's gradient paints blobs
+# with the outline of the class (the table above measures it; the grid shows it).
+# Pixel-space activation maximisation has no notion of a natural image, though: even the
+# robust drawings are grainy and often show several fragments of the class at once.
+# ProbeGAN replaces the pixel space by the output space of a generator trained on the
+# *other* classes, so that the class must be drawn in the style of natural images.
 #
 # ## In this chapter we
 #

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["l2_project", "pgd_l2", "class_visualisation"]
+__all__ = ["l2_project", "pgd_l2", "gaussian_noise", "class_visualisation"]
 
 
 def _norms(x: torch.Tensor) -> torch.Tensor:
@@ -61,27 +61,40 @@ def pgd_l2(
     return (x + delta).detach()
 
 
+def gaussian_noise(images: torch.Tensor, n: int, seed: int = 0, jitter: float = 1e-4) -> torch.Tensor:
+    """``n`` draws of Gaussian noise with the mean and covariance of ``images`` ``(N, C, H, W)``.
+
+    A class-agnostic starting point for activation maximisation (Santurkar et al. 2019 fit
+    one Gaussian per class; fitted on the target-absent image set, this one carries no
+    information about the target). Clamped to [-1, 1].
+    """
+    flat = images.flatten(1).double()  # (N, D)
+    mean = flat.mean(0)
+    cov = torch.cov(flat.T) + jitter * torch.eye(flat.shape[1], dtype=flat.dtype)
+    chol = torch.linalg.cholesky(cov)  # (D, D)
+    g = torch.Generator().manual_seed(seed)
+    draws = mean + torch.randn(n, flat.shape[1], generator=g, dtype=flat.dtype) @ chol.T
+    return draws.float().view(n, *images.shape[1:]).clamp(-1, 1)
+
+
 def class_visualisation(
     model: nn.Module,
+    start: torch.Tensor,
     targets: torch.Tensor,
     eps: float,
     steps: int,
-    shape: tuple[int, int, int],
-    seed: int = 0,
-    device=None,
 ) -> torch.Tensor:
-    """Targeted large-ε PGD from seeded noise, one image per entry of ``targets``: ``(N, C, H, W)``.
+    """Targeted large-ε PGD from ``start`` images toward ``targets``: ``(N, C, H, W)``.
 
-    The starting point is Gaussian noise (σ = 0.5) around mid-grey; nothing about the
-    class comes from data, so whatever appears was put there by the classifier's gradient.
-    A robust classifier's gradients are perceptually aligned (Santurkar et al. 2019).
+    Nothing about the class comes from the starting noise, so whatever appears was put there
+    by the classifier's gradient. A robust classifier's gradients are perceptually aligned
+    (Santurkar et al. 2019); a regular one's make adversarial texture.
     """
-    targets = torch.as_tensor(targets, dtype=torch.long)
-    g = torch.Generator().manual_seed(seed)
-    x0 = (0.5 * torch.randn((len(targets), *shape), generator=g)).clamp(-1, 1).to(device)
+    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     try:
-        return pgd_l2(model, x0, targets.to(device), eps, steps, step_size=2.5 * eps / steps, targeted=True)
+        targets = torch.as_tensor(targets, dtype=torch.long, device=device)
+        return pgd_l2(model, start.to(device), targets, eps, steps, step_size=2.5 * eps / steps, targeted=True)
     finally:
         model.train(was_training)

@@ -36,13 +36,13 @@ class Profile:
 
     name: str
     classifier: ClassifierConfig  # the probed classifier, regular training
-    robust_eps: float  # PGD-L2 radius for the robust classifier (training and headline attack)
+    robust_eps: float  # PGD-L2 radius ([-1, 1] units) of the robust classifier and the headline attack
     evalnet: ClassifierConfig  # the independent judge: other architecture, other seed
     attack_steps: int = 20  # PGD steps when *evaluating* robustness
     eps_grid: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
     eval_limit: int = 1000  # test images used for the PGD curves
-    vis_eps: float = 12.0  # radius of the targeted PGD "first look" (large on purpose)
-    vis_steps: int = 100
+    vis_eps: float = 16.0  # radius of the targeted PGD "first look" (large on purpose)
+    vis_steps: int = 60
     vis_n: int = 8  # images per class in the first look
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -66,39 +66,39 @@ class Profile:
 _SMOKE = Profile(
     name="smoke",
     classifier=ClassifierConfig(width=8, epochs=1, batch_size=64, adv_steps=2, train_limit=512),
-    robust_eps=1.0,
+    robust_eps=2.0,
     evalnet=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=64, train_limit=512, seed=1000),
     attack_steps=3,
     eps_grid=(0.0, 1.0, 2.0),
     eval_limit=64,
-    vis_eps=6.0,
+    vis_eps=16.0,
     vis_steps=5,
     vis_n=2,
 )
 
 _CPU = Profile(
     name="cpu",
-    classifier=ClassifierConfig(width=16, epochs=6, batch_size=128, adv_steps=4),
-    robust_eps=1.0,
+    classifier=ClassifierConfig(width=16, epochs=5, batch_size=128, adv_steps=3),
+    robust_eps=2.0,
     evalnet=ClassifierConfig(arch="evalnet", width=32, epochs=6, batch_size=128, seed=1000),
     attack_steps=20,
-    eps_grid=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
-    eval_limit=1000,
-    vis_eps=12.0,
-    vis_steps=100,
+    eps_grid=(0.0, 0.5, 1.0, 2.0, 3.0),
+    eval_limit=500,
+    vis_eps=16.0,
+    vis_steps=60,
     vis_n=8,
 )
 
 _GPU = Profile(
     name="gpu",
     classifier=ClassifierConfig(width=64, epochs=30, batch_size=128, adv_steps=7),
-    robust_eps=1.0,
+    robust_eps=2.0,
     evalnet=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000),
     attack_steps=50,
     eps_grid=(0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0),
     eval_limit=0,
-    vis_eps=12.0,
-    vis_steps=300,
+    vis_eps=16.0,
+    vis_steps=200,
     vis_n=16,
 )
 

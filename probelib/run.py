@@ -160,7 +160,7 @@ def build_book(root: Path, chapters: list[str]) -> Path:
         raise RunError(f"chapter(s) {', '.join(unlisted)} missing from book/_toc.yml; add `- file: chapters/<name>`")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", "book", "--config", "_config.yml",
-           "-W", "--keep-going"]
+           "--path-output", "book", "-W", "--keep-going"]
     print(f"[probelib] building the book: {' '.join(cmd)}", flush=True)
     proc = subprocess.run(cmd, cwd=root)
     if proc.returncode != 0:
@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a chapter parameter (literal, e.g. -p seed 1 -p target_class zebra)")
     parser.add_argument("--run-dir", default="runs", help="where the cache, samples and ledger live")
     parser.add_argument("--no-build", action="store_true", help="execute chapters, skip the HTML build")
+    parser.add_argument("--build-only", action="store_true", help="build the HTML book from executed chapters")
     args = parser.parse_args(argv)
 
     root = project_root()
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown chapter {unknown[0]!r}; choose one of: {', '.join(s.stem for s in sources)}")
     else:
         wanted = sources
+    if args.build_only:
+        wanted = []
     overrides = {"profile": args.profile, "run_dir": args.run_dir}
     overrides.update({k: _parse_value(v) for k, v in args.parameter})
     run_dir = (root / args.run_dir).resolve()

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from probelib.attacks import class_visualisation, l2_project, pgd_l2
+from probelib.attacks import class_visualisation, gaussian_noise, l2_project, pgd_l2
 
 
 @pytest.fixture
@@ -64,8 +64,19 @@ def test_zero_eps_is_identity(model, batch):
 
 def test_class_visualisation_moves_towards_target(model):
     targets = torch.tensor([1, 1, 2, 0])
-    imgs = class_visualisation(model, targets, eps=3.0, steps=10, shape=(1, 4, 4), seed=0)
+    start = torch.zeros(4, 1, 4, 4)
+    imgs = class_visualisation(model, start, targets, eps=3.0, steps=10)
     assert imgs.shape == (4, 1, 4, 4)
     assert torch.equal(model(imgs).argmax(1), targets)
-    again = class_visualisation(model, targets, eps=3.0, steps=10, shape=(1, 4, 4), seed=0)
-    assert torch.equal(imgs, again)
+    assert torch.equal(imgs, class_visualisation(model, start, targets, eps=3.0, steps=10))
+
+
+def test_gaussian_noise_matches_the_moments_of_the_images():
+    g = torch.Generator().manual_seed(0)
+    mix = torch.tensor([[1.0, 0.0], [0.8, 0.6]])
+    images = (torch.randn(4000, 2, generator=g) @ mix.T + torch.tensor([0.3, -0.2])).view(-1, 2, 1, 1) * 0.3
+    noise = gaussian_noise(images, 4000, seed=1)
+    assert noise.shape == (4000, 2, 1, 1)
+    np.testing.assert_allclose(noise.flatten(1).mean(0), images.flatten(1).mean(0), atol=0.02)
+    np.testing.assert_allclose(torch.cov(noise.flatten(1).T), torch.cov(images.flatten(1).T), atol=0.01)
+    assert torch.equal(noise, gaussian_noise(images, 4000, seed=1))
