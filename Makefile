@@ -9,7 +9,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.probelib-installed
 PROFILE ?= cpu
 # pip prints one harmless line per package for local indexes that do not exist on this machine
-QUIET := grep -v "^WARNING: Location 'file:" || true
+# (the braces keep pip's own exit status under pipefail: a failed install still fails)
+QUIET := { grep -v "^WARNING: Location 'file:" || true; }
 
 .PHONY: book test setup clean-book clean-runs bench
 

@@ -34,6 +34,9 @@ def pytest_configure(config):
     run_dir = NB_DIR / "runs"
     for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
         nb = jupytext.read(src)
+        nb.metadata.setdefault("papermill", {})  # what papermill's own loader adds before parameterising
+        for cell in nb.cells:
+            cell.metadata.setdefault("tags", [])
         nb = parameterize_notebook(nb, {"profile": "smoke", "run_dir": str(run_dir)})
         nbformat.write(nb, NB_DIR / f"{src.stem}.ipynb")
 

@@ -36,7 +36,7 @@ def test_second_run_trains_nothing_on_the_smoke_profile(tmp_path):
 
 def test_training_learns_and_robust_model_resists_attack(tmp_path):
     """On 1,500 digits, both models learn; the PGD-trained one is harder to attack."""
-    base = profiles.ClassifierConfig(dataset="digits", width=8, epochs=8, batch_size=64, lr=5e-3, adv_steps=3,
+    base = profiles.ClassifierConfig(dataset="digits", width=8, epochs=5, batch_size=64, lr=5e-3, adv_steps=2,
                                      augment=False)
     regular = load_or_train_classifier(base, tmp_path, progress=False)
     robust = load_or_train_classifier(dataclasses.replace(base, adv_eps=2.0), tmp_path, progress=False)
