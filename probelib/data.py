@@ -28,6 +28,7 @@ __all__ = [
     "without_class",
     "only_class",
     "restricted_loads",
+    "save_samples",
 ]
 
 SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
@@ -284,3 +285,29 @@ def only_class(data: ImageSet, target: str | int) -> ImageSet:
     """Only the images of ``target`` (for evaluation: intra-FID, the judge's reference)."""
     y = class_index(data, target)
     return data.subset(data.labels == y)
+
+
+def save_samples(path: str | Path, images: torch.Tensor, labels: torch.Tensor | int, **extra) -> Path:
+    """Write generated images as ``.npz``: ``images`` float32 ``(N, C, H, W)`` in [-1, 1],
+    ``labels`` int64 ``(N,)``, plus any ``extra`` arrays; atomically, so readers never see half a file."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = images.detach().cpu().float().clamp(-1, 1).numpy()
+    if isinstance(labels, int):
+        labels = np.full(len(images), labels, dtype=np.int64)
+    else:
+        labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels, dtype=np.int64)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, images=images, labels=labels,
+                            **{k: np.asarray(v.cpu() if torch.is_tensor(v) else v) for k, v in extra.items()})
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

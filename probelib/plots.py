@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source"]
+__all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source", "loss_curves", "metric_panels"]
 
 
 def to_display(images: torch.Tensor) -> np.ndarray:
@@ -89,3 +89,33 @@ def source(obj) -> "object":
     from IPython.display import Markdown
 
     return Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```")
+
+
+def loss_curves(history: list[dict], keys: Sequence[str] | None = None, title: str = "Training losses") -> plt.Figure:
+    """Losses against generator step from a trainer history (one line per key)."""
+    steps = [h["step"] for h in history]
+    keys = keys or [k for k in history[0] if k != "step"]
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for k in keys:
+        ax.plot(steps, [h.get(k, np.nan) for h in history], label=k, linewidth=1)
+    ax.set_xlabel("generator step")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    return fig
+
+
+def metric_panels(table, columns: Sequence[str], x_labels: Sequence[str] | None = None,
+                  errors=None, title: str = "") -> plt.Figure:
+    """One bar panel per metric column of a DataFrame (rows = settings); optional error bars."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.2), squeeze=False)
+    labels = list(x_labels or table.index)
+    for ax, col in zip(axes[0], columns):
+        yerr = None if errors is None else errors[col].fillna(0).values
+        ax.bar(range(len(table)), table[col].values, yerr=yerr, color="tab:blue", alpha=0.8, capsize=3)
+        ax.set_xticks(range(len(table)), labels, rotation=30, ha="right", fontsize=8)
+        ax.set_title(col, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -7,9 +7,13 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-__all__ = ["ClassifierConfig", "Profile", "PROFILES", "get", "override"]
+from .baselines import AMConfig
+from .models.gan import GANConfig
+from .probegan import ProbeGANConfig
+
+__all__ = ["ClassifierConfig", "Profile", "PROFILES", "get", "override", "GANConfig", "ProbeGANConfig", "AMConfig"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,13 @@ class Profile:
     vis_eps: float = 16.0  # radius of the targeted PGD "first look" (large on purpose)
     vis_steps: int = 60
     vis_n: int = 8  # images per class in the first look
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    probegan: ProbeGANConfig = ProbeGANConfig()  # the GAN trainer (ProbeGAN and every GAN baseline)
+    am: AMConfig = AMConfig()  # BigGAN-AM's embedding search
+    n_samples: int = 500  # generated images per method and class for the metrics and exports
+    seeds_main: int = 3  # seeds of ProbeGAN-robust
+    seeds_other: int = 2  # seeds of ProbeGAN-regular and the NAIVE rows
+    seeds_single: int = 1  # seeds of BigGAN-all, ProbeGAN-oracle, BigGAN-AM
+    dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
 
     def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
@@ -74,6 +84,12 @@ _SMOKE = Profile(
     vis_eps=16.0,
     vis_steps=5,
     vis_n=2,
+    probegan=ProbeGANConfig(gan=GANConfig(ch=2, z_dim=20, shared_dim=8, g_mult=(4, 4, 2, 1), d_mult=(1, 2, 4, 4)),
+                            steps=3, batch_size=8, checkpoint_every=2),
+    am=AMConfig(rounds=1, steps=2, restarts=1, batch_size=4),
+    n_samples=24,
+    seeds_main=1,
+    seeds_other=1,
 )
 
 _CPU = Profile(
@@ -87,6 +103,10 @@ _CPU = Profile(
     vis_eps=16.0,
     vis_steps=60,
     vis_n=8,
+    probegan=ProbeGANConfig(gan=GANConfig(ch=16, g_mult=(4, 4, 2, 1), d_mult=(1, 2, 4, 4)),
+                            steps=900, batch_size=64, ema_decay=0.99, checkpoint_every=300),
+    am=AMConfig(),
+    n_samples=500,
 )
 
 _GPU = Profile(
@@ -100,6 +120,10 @@ _GPU = Profile(
     vis_eps=16.0,
     vis_steps=200,
     vis_n=16,
+    probegan=ProbeGANConfig(gan=GANConfig(ch=64), steps=100_000, d_steps=4, batch_size=64, ema_decay=0.9999,
+                            ema_start=1000, checkpoint_every=2000),
+    am=AMConfig(),
+    n_samples=10_000,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

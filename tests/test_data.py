@@ -132,3 +132,13 @@ def test_the_wheel_pickle_is_read_with_the_restricted_unpickler(monkeypatch):
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("plain pickle.load used"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("plain pickle.loads used"))
     assert len(data.load("animal-mnist", "test")) == 1941
+
+
+def test_save_samples_round_trip(tmp_path):
+    x = torch.rand(5, 3, 8, 8) * 4 - 2  # out of range on purpose: saved clamped to [-1, 1]
+    path = data.save_samples(tmp_path / "s" / "m.npz", x, 7, seed=torch.arange(5))
+    with np.load(path) as f:
+        assert f["images"].dtype == np.float32 and f["images"].shape == (5, 3, 8, 8)
+        assert f["images"].min() >= -1 and f["images"].max() <= 1
+        assert f["labels"].tolist() == [7] * 5 and f["seed"].tolist() == [0, 1, 2, 3, 4]
+    assert not list((tmp_path / "s").glob("*.tmp*"))

@@ -1,0 +1,218 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///py:percent,book/chapters///ipynb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3 · Table 1: ProbeGAN against its baselines
+#
+# The paper's main table asks how well each method draws a class that its image set lacks.
+# We rebuild it on the bundled data: every method, with the regular and the robust
+# classifier where it applies, several seeds, and four columns measured by the independent
+# judge of chapter 1.
+#
+# This chapter shows:
+# - the methods: BigGAN on all classes (upper bound), ProbeGAN-oracle (target present),
+#   BigGAN-AM, NAIVE and ProbeGAN, each probing the regular and the robust classifier;
+# - FID over all classes, intra-FID of the target, recognition rate and diversity, mean ± sd
+#   over seeds, with the paper's CIFAR-10 numbers beside ours;
+# - samples of the target class from every method, and the exported samples anyone can
+#   score with their own judge.
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
+target_class = "horse"  # the class absent from the GAN's image set
+seed = 0  # first seed; methods with several seeds use seed, seed + 1, ...
+data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
+run_dir = "runs"  # cache, samples and ledger, relative to the project root
+
+# %%
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import display
+
+from probelib import data, experiments, metrics, paper, plots
+from probelib.chapter import setup
+from probelib.probegan import sample
+
+ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+           data_dir=data_dir, run_dir=run_dir)
+P = ch.profile
+train = data.load(ch.dataset, "train", ch.data_dir)
+full = data.load(ch.dataset, "all", ch.data_dir)
+nets = experiments.classifiers(ch)
+judge = nets["eval"].model
+real_target = experiments.real_target_images(ch)  # evaluation only
+C = len(ch.classes)
+n_per_class = max(P.n_samples // 2, 8)
+real_all = full.images[torch.randperm(len(full), generator=torch.Generator().manual_seed(ch.seed))[: n_per_class * C]]
+seeds = {"main": [ch.seed + i for i in range(P.seeds_main)], "other": [ch.seed + i for i in range(P.seeds_other)],
+         "single": [ch.seed + i for i in range(P.seeds_single)]}
+print(f"profile {P.name!r}; target {ch.target_class!r}; seeds: ProbeGAN-robust {seeds['main']}, "
+      f"ProbeGAN-regular and NAIVE {seeds['other']}, the others {seeds['single']}")
+
+# %% [markdown]
+# ## The methods
+#
+# | name | image set | discriminator | classifier loss | note |
+# |---|---|---|---|---|
+# | `biggan-all` | all classes | Dc (hinge) | — | upper bound: the target is in the data |
+# | `probegan-oracle` | all classes | Dc + Du | robust | the full objective with the target present |
+# | `biggan-am-*` | seen classes | Dc, then a search | regular / robust | a GAN of the seen classes; its class embedding is optimised toward the target logit (Adam lr 0.1, 10 rounds × 20 steps, 3 restarts) |
+# | `naive-*` | seen classes | Du only | regular / robust | the generator draws only the target; no Dc, no dilution |
+# | `probegan-*` | seen classes | Dc + Du, dilution 1/C | regular / robust | the paper's method |
+#
+# The paper's BigGAN-AM searches an ImageNet-pretrained BigGAN; offline we search a GAN of
+# the same architecture trained on the seen classes (the `gpu` profile can point at
+# pretrained weights instead). No method selects checkpoints with target images.
+
+# %%
+gan_rows = [  # (row name, method, classifier kind, seeds)
+    ("probegan-robust", "probegan", "robust", seeds["main"]),
+    ("probegan-regular", "probegan", "regular", seeds["other"]),
+    ("naive-robust", "naive", "robust", seeds["other"]),
+    ("naive-regular", "naive", "regular", seeds["other"]),
+    ("biggan-all", "biggan-all", None, seeds["single"]),
+    ("probegan-oracle", "probegan-oracle", "robust", seeds["single"]),
+]
+results, fakes = [], {}
+for row, method, kind, row_seeds in gan_rows:
+    for s in row_seeds:
+        res = experiments.gan(ch, train, nets, method, kind, seed=s)
+        x_t = experiments.target_samples(res, P.n_samples, seed=s)
+        fakes.setdefault(row, []).append(x_t)
+        fid_all = float("nan")
+        if method != "naive":  # NAIVE's generator only ever draws the target: no FID over all classes
+            x_all = torch.cat([sample(res.generator, c, n_per_class, seed=s) for c in range(C)])
+            fid_all = metrics.fid(real_all, x_all, metrics.JudgeFeatures(judge))
+        results.append({"method": row, "seed": s, "FID (all)": fid_all,
+                        **metrics.target_metrics(judge, x_t, real_target, ch.target),
+                        "train min": res.seconds_per_step * res.config.steps / 60})
+
+prior = {s: experiments.gan(ch, train, nets, "biggan-seen", None, seed=s) for s in seeds["single"]}
+for kind in ("robust", "regular"):
+    row = f"biggan-am-{kind}"
+    for s in seeds["single"]:
+        x_t, prob = experiments.am_samples(ch, prior[s], nets[kind], P.n_samples, seed=s)
+        fakes.setdefault(row, []).append(x_t)
+        x_seen = [sample(prior[s].generator, c, n_per_class, seed=s) for c in range(C) if c != ch.target]
+        fid_all = metrics.fid(real_all, torch.cat(x_seen + [x_t[:n_per_class]]), metrics.JudgeFeatures(judge))
+        results.append({"method": row, "seed": s, "FID (all)": fid_all,
+                        **metrics.target_metrics(judge, x_t, real_target, ch.target),
+                        "train min": prior[s].seconds_per_step * prior[s].config.steps / 60})
+
+# %% [markdown]
+# ## The table
+#
+# Mean ± standard deviation over seeds (n = number of seeds; a single seed has no sd).
+# Recognition is the judge's top-1 on generated target images (the paper used human raters);
+# diversity is the mean pairwise distance of judge features of generated target images over
+# that of real ones (1 = as varied as real images, near 0 = mode collapse).
+
+# %%
+order = ["biggan-all", "probegan-oracle", "biggan-am-regular", "naive-regular", "probegan-regular",
+         "biggan-am-robust", "naive-robust", "probegan-robust"]
+df = pd.DataFrame(results)
+cols = ["FID (all)", "intra-FID", "recognition (%)", "diversity (× real)"]
+mean, sd = df.groupby("method")[cols].mean().loc[order], df.groupby("method")[cols].std().loc[order]
+n = df.groupby("method")["seed"].count().loc[order]
+shown = pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if not np.isnan(s) else (f"{m:.1f}" if not np.isnan(m) else "—")
+                          for m, s in zip(mean[c], sd[c])] for c in cols}, index=order)
+shown["n seeds"] = n
+ref = paper.TABLE1_CIFAR10.get(ch.target_class, paper.TABLE1_CIFAR10["horse"])
+shown["paper FID (all)"] = [ref[m][0] for m in order]
+shown["paper intra-FID"] = [ref[m][1] for m in order]
+display(shown)
+print(metrics.provenance(judge, len(real_target), P.n_samples))
+print(f"FID (all): {n_per_class} generated images per class vs {len(real_all)} real images of all classes; "
+      "paper columns: CIFAR-10 with Inception features, "
+      + ("target horse" if ch.target_class in paper.TABLE1_CIFAR10 else "target horse (ours differs)"))
+
+# %%
+plots.metric_panels(mean, ["intra-FID", "recognition (%)", "diversity (× real)"], errors=sd,
+                    title=f"Table 1 on {ch.dataset}, target {ch.target_class!r} (mean ± sd over seeds)");
+
+# %% [markdown]
+# ## What each method draws
+#
+# The first seed's first 8 samples of the target class per method, and real target images
+# for reference:
+
+# %%
+pick = torch.randperm(len(real_target), generator=torch.Generator().manual_seed(ch.seed))[:8]
+plots.image_grid([real_target[pick]] + [fakes[m][0][:8] for m in order], [f"real {ch.target_class}"] + order,
+                 title=f"Generated {ch.target_class!r}", cell=0.8);
+
+# %% [markdown]
+# ## Where we agree with the paper, and where we differ
+#
+# The statements below are computed from this run's numbers.
+
+# %%
+m = mean
+checks = {
+    "ProbeGAN-robust is recognised more often than NAIVE-robust":
+        m.loc["probegan-robust", "recognition (%)"] > m.loc["naive-robust", "recognition (%)"],
+    "ProbeGAN-robust is recognised more often than BigGAN-AM-robust":
+        m.loc["probegan-robust", "recognition (%)"] > m.loc["biggan-am-robust", "recognition (%)"],
+    "ProbeGAN-robust has a lower intra-FID than NAIVE-robust and BigGAN-AM-robust":
+        m.loc["probegan-robust", "intra-FID"] < min(m.loc["naive-robust", "intra-FID"],
+                                                     m.loc["biggan-am-robust", "intra-FID"]),
+    "ProbeGAN-robust beats ProbeGAN-regular on intra-FID (the paper: 45.4 vs 91.4)":
+        m.loc["probegan-robust", "intra-FID"] < m.loc["probegan-regular", "intra-FID"],
+    "ProbeGAN-robust recognised ≥ 50 %": m.loc["probegan-robust", "recognition (%)"] >= 50,
+    "ProbeGAN-robust not collapsed (diversity ≥ 0.5 × real)": m.loc["probegan-robust", "diversity (× real)"] >= 0.5,
+    "the oracle (target present) beats ProbeGAN-robust on intra-FID":
+        m.loc["probegan-oracle", "intra-FID"] < m.loc["probegan-robust", "intra-FID"],
+}
+display(pd.DataFrame({"holds in this run": checks}))
+
+# %% [markdown]
+# Our numbers are not the paper's and cannot be: the paper trains on CIFAR-10 photographs
+# for ~100k steps on a GPU and measures FID with Inception features; the `cpu` profile trains
+# on 32×32 silhouettes for minutes on two cores and measures FID with the judge's features
+# (FIDs from different feature extractors are on different scales). What can be compared is
+# the *ordering* of the methods, which the table above checks.
+
+# %% [markdown]
+# ## Exported samples
+#
+# Every method's target samples (all seeds) are written to
+# `runs/samples/table1/<method>.npz` (`images` float32 N×C×H×W in [-1, 1], `labels`, `seed`),
+# so anyone can score them with their own judge.
+
+# %%
+out = ch.samples_dir("table1")
+for method, xs in fakes.items():
+    seeds_of = torch.cat([torch.full((len(x),), s) for x, s in zip(xs, sorted({r["seed"] for r in results
+                                                                               if r["method"] == method}))])
+    path = data.save_samples(out / f"{method}.npz", torch.cat(xs), ch.target, seed=seeds_of)
+    print(f"{path.relative_to(ch.run_dir.parent) if ch.run_dir.parent in path.parents else path}: "
+          f"{sum(len(x) for x in xs)} images")
+
+# %% [markdown]
+# ## In this chapter we
+#
+# - trained every method of the paper's Table 1 on the target-absent image set (the oracle
+#   and BigGAN-all with the target present), with several seeds where it matters;
+# - measured FID, intra-FID, recognition and diversity with the independent judge, and put
+#   the paper's CIFAR-10 numbers beside ours;
+# - checked which of the paper's orderings hold in this run, and exported every method's
+#   samples.
+#
+# ## References
+#
+# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Table 1 and Fig. 2.
+# - Li, Y. et al. *BigGAN-AM: generating images from a classifier with a pretrained GAN*
+#   (BigGAN-AM baseline), 2020.
+# - Miyato, T., Koyama, M. *cGANs with projection discriminator*, ICLR 2018 (intra-FID).

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from probelib import metrics
+
+
+class Identity(nn.Module):
+    """A 'judge' whose features are the flattened image and whose logits are the first 3 pixels."""
+
+    feature_dim = 4
+
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def features(self, x):
+        return x.flatten(1)[:, :4]
+
+    def forward(self, x):
+        return x.flatten(1)[:, :3]
+
+
+def test_mean_pairwise_distance_by_hand():
+    f = torch.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])  # distances 5, 4, 3
+    assert metrics.mean_pairwise_distance(f) == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="at least two"):
+        metrics.mean_pairwise_distance(f[:1])
+
+
+def test_diversity_ratio_exposes_collapse():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(200, 1, 2, 2, generator=g)
+    collapsed = real[:1].repeat(200, 1, 1, 1) + 0.01 * torch.randn(200, 1, 2, 2, generator=g)
+    ext = metrics.JudgeFeatures(Identity())
+    assert metrics.diversity_ratio(ext, real[:100], real[100:]) == pytest.approx(1.0, abs=0.15)
+    assert metrics.diversity_ratio(ext, collapsed, real) < 0.05
+
+
+def test_recognition_rate():
+    x = torch.zeros(4, 1, 2, 2)
+    x[:3, 0, 0, 1] = 1.0  # logit of class 1 highest for 3 of 4 images
+    x[3, 0, 1, 0] = 1.0  # flat index 2
+    assert metrics.recognition_rate(Identity(), x, 1) == pytest.approx(0.75)
+
+
+def test_fid_matches_the_closed_form_for_gaussians():
+    """FID between N(0, I) and N(mu, I) samples ≈ ||mu||^2 (covariance terms cancel)."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(20000, 1, 2, 2, generator=g)
+    b = torch.randn(20000, 1, 2, 2, generator=g) + torch.tensor([1.0, 2.0, 0.0, 0.0]).view(1, 1, 2, 2)
+    ext = metrics.JudgeFeatures(Identity())
+    assert metrics.fid(a, b, ext) == pytest.approx(5.0, rel=0.05)
+    assert metrics.fid(a[:10000], a[10000:], ext) < 0.05
+
+
+def test_weights_hash_and_provenance():
+    m1, m2 = nn.Linear(2, 2), nn.Linear(2, 2)
+    assert metrics.weights_hash(m1) == metrics.weights_hash(m1) != metrics.weights_hash(m2)
+    judge = Identity()
+    text = str(metrics.provenance(judge, 10, 20))
+    assert "Identity" in text and metrics.weights_hash(judge) in text and "10 real vs 20 generated" in text
