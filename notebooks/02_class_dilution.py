@@ -83,7 +83,12 @@ plots.source(ProbeGANTrainer.d_step)
 # budget; only the dilution changes. `target_fraction` is the share of target-class fakes
 # among Du's fakes: "1/C" draws fake labels uniformly over all C classes (the paper);
 # 0.3, 0.5 and 1.0 over-sample the target (1.0: Du sees only target fakes, no dilution).
-# "no Dc" keeps 1/C but removes the conditional head. No run ever sees a real target image,
+# "no Dc" keeps 1/C but removes the conditional head. Two settings of the `cpu` profile
+# differ from the paper: the classifier weight λg is 2 (the paper: 1) and the discriminator
+# sees DiffAugment-ed images (translation and cutout, Zhao et al. 2020; not in the paper),
+# because in a few hundred steps on two cores the paper's recipe drew the absent class much
+# less often; the last row reruns the paper's exact recipe so the difference is measured
+# here, not asserted. No run ever sees a real target image,
 # and nothing is selected by looking at one: each GAN is its EMA generator after the last
 # step (the reference implementation instead picks checkpoints by the target's intra-FID,
 # which uses real target images).
@@ -92,6 +97,7 @@ plots.source(ProbeGANTrainer.d_step)
 settings = {"1/C (paper)": {}}
 settings.update({f"{f:g}": {"target_fraction": f} for f in P.dilution_fractions})
 settings["no Dc (1/C)"] = {"use_dc": False}
+settings["1/C, λg = 1, no DiffAugment"] = {"lambda_cls": 1.0, "diffaug": False}  # the paper's exact recipe
 runs = {name: experiments.gan(ch, train, nets, "probegan", "robust", seed=ch.seed, **changes)
         for name, changes in settings.items()}
 samples = {name: experiments.target_samples(res, P.n_samples, seed=ch.seed) for name, res in runs.items()}
@@ -138,6 +144,32 @@ print(f"highest recognition: {best!r} ({table.loc[best, 'recognition (%)']:.0f} 
 if naive_like is not None:
     print(f"without dilution (target share 1.0): {naive_like['recognition (%)']:.0f} % recognised, "
           f"intra-FID {naive_like['intra-FID']:.1f}")
+
+# %% [markdown]
+# ### Reading the ablation
+#
+# The paper argues for dilution from the discriminator's point of view: a Du that sees only
+# target fakes against seen-class reals can reject them *for their class*, which pushes the
+# generator toward the seen classes. That failure needs a discriminator strong enough to
+# separate classes; in a short run on two cores Du may not get there, and the extra
+# target-class fakes then simply give the generator more practice on the class it must draw.
+# Which regime this run is in is measured above, not assumed: compare the recognition and
+# intra-FID of "1/C (paper)" with the over-sampled rows, and the paper-recipe row with ours.
+# Longer runs (the `gpu` profile) are where the paper's regime should appear; the next
+# chapter's NAIVE rows (Du only, target fakes only) test the same question with several seeds.
+
+# %%
+share_rows = table.loc[[r for r in table.index if r not in ("no Dc (1/C)", "1/C, λg = 1, no DiffAugment")]]
+trend = share_rows["recognition (%)"].corr(share_rows["target share of Du's fakes"])
+print(f"correlation of recognition with the target share across the dilution rows: {trend:+.2f} "
+      f"({'more target fakes helped' if trend > 0 else 'dilution helped'} in this run)")
+if "no Dc (1/C)" in table.index:
+    d = table.loc["1/C (paper)", "recognition (%)"] - table.loc["no Dc (1/C)", "recognition (%)"]
+    print(f"removing Dc changed recognition by {-d:+.1f} points")
+if "1/C, λg = 1, no DiffAugment" in table.index:
+    print(f"the paper's exact recipe: {table.loc['1/C, λg = 1, no DiffAugment', 'recognition (%)']:.0f} % "
+          f"recognised vs {table.loc['1/C (paper)', 'recognition (%)']:.0f} % with the cpu profile's λg = 2 "
+          "and DiffAugment")
 
 # %% [markdown]
 # ## In this chapter we

@@ -73,8 +73,13 @@ print(f"profile {P.name!r}; target {ch.target_class!r}; seeds: ProbeGAN-robust {
 # | `probegan-*` | seen classes | Dc + Du, dilution 1/C | regular / robust | the paper's method |
 #
 # The paper's BigGAN-AM searches an ImageNet-pretrained BigGAN; offline we search a GAN of
-# the same architecture trained on the seen classes (the `gpu` profile can point at
-# pretrained weights instead). No method selects checkpoints with target images.
+# the same architecture trained on the seen classes. No method selects checkpoints with
+# target images: every GAN is its EMA generator after the last step.
+#
+# All GANs share the profile's trainer settings. On the `cpu` profile two of them differ from
+# the paper for every method alike: the classifier weight λg is 2 (the paper: 1) and the
+# discriminator sees DiffAugment-ed images; chapter 2 measures the paper's exact recipe
+# beside ours.
 
 # %%
 gan_rows = [  # (row name, method, classifier kind, seeds)

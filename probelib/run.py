@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
 
     root = project_root()
     os.environ.setdefault("PROBELIB_ROOT", str(root))
+    # progress bars help in JupyterLab; in an executed page they would be frozen "0 %" widgets
+    os.environ.setdefault("TQDM_DISABLE", "1")
     sources = chapter_sources(root)
     if args.only:
         wanted = [s for s in sources if any(s.stem == o or s.stem.startswith(o + "_") for o in args.only)]
