@@ -89,8 +89,8 @@ def biggan_am(G: Generator, classifier: nn.Module, target: int, cfg: AMConfig, p
                 opt.step()
                 with torch.no_grad():
                     e.copy_(torch.maximum(torch.minimum(e, high), low))  # stay in the trained range
-            prob = float(logits.softmax(1)[:, target].mean())
-            history.append({"restart": restart, "round": rnd, "loss": float(loss), "target_prob": prob})
+            prob = float(logits.detach().softmax(1)[:, target].mean())
+            history.append({"restart": restart, "round": rnd, "loss": float(loss.detach()), "target_prob": prob})
         if best is None or prob > best.target_prob:
             best = AMResult(e.detach().clone(), prob, history)
     best.history = history
