@@ -42,10 +42,10 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import data, plots
+from probelib import data, experiments, plots
 from probelib.attacks import class_visualisation, gaussian_noise
 from probelib.chapter import setup
-from probelib.classify import accuracy, load_or_train_classifier, predict, robust_accuracy
+from probelib.classify import accuracy, predict, robust_accuracy
 
 ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
@@ -112,9 +112,7 @@ plots.bar_counts({"full": train.counts(), "target absent": absent.counts()},
 # feature extractor of FID. All three come from the run cache when they were trained before.
 
 # %%
-nets = {kind: load_or_train_classifier(P.classifier_config(kind, ch.dataset, ch.seed), ch.run_dir,
-                                       ch.data_dir, ch.device)
-        for kind in ("regular", "robust", "eval")}
+nets = experiments.classifiers(ch)  # {"regular", "robust", "eval"}: from the cache or trained now
 names = {"regular": "regular ResNet", "robust": f"robust ResNet (ε = {P.robust_eps:g})", "eval": "judge (VGG)"}
 
 # %% [markdown]

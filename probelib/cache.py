@@ -19,7 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["CacheError", "Artefact", "config_hash", "save_artefact", "load_artefact", "load_or_train"]
+__all__ = ["CacheError", "Artefact", "config_hash", "atomic_write", "save_artefact", "load_artefact", "load_or_train"]
 
 FORMAT = "probelib-artefact-1"
 
@@ -48,7 +48,7 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(_canonical(config).encode()).hexdigest()[:16]
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -68,12 +68,12 @@ def save_artefact(path: Path, tensors: dict[str, torch.Tensor], config: dict, re
     path = Path(path)
     meta = {"format": FORMAT, "config": _canonical(config), "record": json.dumps(record, default=str)}
     clean = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    _atomic_write(path, lambda tmp: save_file(clean, tmp, metadata=meta))
+    atomic_write(path, lambda tmp: save_file(clean, tmp, metadata=meta))
 
     def _json(tmp: str) -> None:
         Path(tmp).write_text(json.dumps({"config": config, "record": record}, indent=2, default=str))
 
-    _atomic_write(path.with_suffix(".json"), _json)
+    atomic_write(path.with_suffix(".json"), _json)
 
 
 def load_artefact(path: Path, expect_config: dict | None = None) -> Artefact:

@@ -290,24 +290,19 @@ def only_class(data: ImageSet, target: str | int) -> ImageSet:
 def save_samples(path: str | Path, images: torch.Tensor, labels: torch.Tensor | int, **extra) -> Path:
     """Write generated images as ``.npz``: ``images`` float32 ``(N, C, H, W)`` in [-1, 1],
     ``labels`` int64 ``(N,)``, plus any ``extra`` arrays; atomically, so readers never see half a file."""
-    import os
-    import tempfile
+    from .cache import atomic_write
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     images = images.detach().cpu().float().clamp(-1, 1).numpy()
     if isinstance(labels, int):
         labels = np.full(len(images), labels, dtype=np.int64)
     else:
         labels = np.asarray(labels.cpu() if torch.is_tensor(labels) else labels, dtype=np.int64)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez_compressed(tmp, images=images, labels=labels,
-                            **{k: np.asarray(v.cpu() if torch.is_tensor(v) else v) for k, v in extra.items()})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    arrays = {k: np.asarray(v.cpu() if torch.is_tensor(v) else v) for k, v in extra.items()}
+
+    def _write(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: numpy would append ".npz" to a bare name
+            np.savez_compressed(f, images=images, labels=labels, **arrays)
+
+    atomic_write(path, _write)
     return path

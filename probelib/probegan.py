@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from . import losses
 from .augment import DiffAugment
-from .cache import _atomic_write, config_hash
+from .cache import atomic_write, config_hash
 from .data import ImageSet, class_index
 from .models.gan import Discriminator, GANConfig, Generator, build_gan
 
@@ -282,7 +282,7 @@ class ProbeGANTrainer:
         tensors, meta = self._state()
         path = self.checkpoint_dir / f"step-{self.step:07d}.safetensors"
         clean = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        _atomic_write(path, lambda tmp: save_file(clean, tmp, metadata={"meta": json.dumps(meta)}))
+        atomic_write(path, lambda tmp: save_file(clean, tmp, metadata={"meta": json.dumps(meta)}))
         for old in sorted(self.checkpoint_dir.glob("step-*.safetensors"))[:-2]:
             old.unlink()
         return path
