@@ -35,6 +35,8 @@ target_class = "horse"  # the class absent from the GAN's image set
 seed = 0  # one seed for everything in this chapter
 data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
+fid_extractor = None  # FID features: None = the profile's (judge on smoke/cpu, inception on gpu) | judge | inception
+inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%
 import pandas as pd
@@ -50,6 +52,7 @@ ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=see
 P = ch.profile
 train = data.load(ch.dataset, "train", ch.data_dir)
 nets = experiments.classifiers(ch)  # chapter 1's classifiers and judge, from the cache
+fid_feats = metrics.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
 real_target = experiments.real_target_images(ch)  # evaluation only: never used to train or select
 C = len(ch.classes)
 print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch {P.probegan.batch_size}, "
@@ -107,11 +110,11 @@ rows = []
 for name, res in runs.items():
     share = (1 / C) if "target_fraction" not in settings[name] else settings[name]["target_fraction"]
     rows.append({"setting": name, "target share of Du's fakes": share,
-                 **metrics.target_metrics(nets["eval"].model, samples[name], real_target, ch.target),
+                 **metrics.target_metrics(nets["eval"].model, samples[name], real_target, ch.target, fid_features=fid_feats),
                  "s / step": res.seconds_per_step, "from cache": res.cache_hit})
 table = pd.DataFrame(rows).set_index("setting")
 display(table.round(3))
-print(metrics.provenance(nets["eval"].model, len(real_target), P.n_samples))
+print(metrics.provenance(fid_feats, len(real_target), P.n_samples))
 print(f"recognition: the judge's top-1 on {P.n_samples} generated {ch.target_class!r} images; diversity: "
       "mean pairwise distance of judge features, generated over real")
 

@@ -34,6 +34,8 @@ target_class = "horse"  # the class absent from the GAN's image set
 seed = 0  # first seed; methods with several seeds use seed, seed + 1, ...
 data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
+fid_extractor = None  # FID features: None = the profile's (judge on smoke/cpu, inception on gpu) | judge | inception
+inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%
 import numpy as np
@@ -51,6 +53,7 @@ P = ch.profile
 train = data.load(ch.dataset, "train", ch.data_dir)
 full = data.load(ch.dataset, "all", ch.data_dir)
 nets = experiments.classifiers(ch)
+fid_feats = metrics.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
 judge = nets["eval"].model
 real_target = experiments.real_target_images(ch)  # evaluation only
 C = len(ch.classes)
@@ -99,9 +102,9 @@ for row, method, kind, row_seeds in gan_rows:
         fid_all = float("nan")
         if method != "naive":  # NAIVE's generator only ever draws the target: no FID over all classes
             x_all = torch.cat([sample(res.generator, c, n_per_class, seed=s) for c in range(C)])
-            fid_all = metrics.fid(real_all, x_all, metrics.JudgeFeatures(judge))
+            fid_all = metrics.fid(real_all, x_all, fid_feats)
         results.append({"method": row, "seed": s, "FID (all)": fid_all,
-                        **metrics.target_metrics(judge, x_t, real_target, ch.target),
+                        **metrics.target_metrics(judge, x_t, real_target, ch.target, fid_features=fid_feats),
                         "train min": res.seconds_per_step * res.config.steps / 60})
 
 prior = {s: experiments.gan(ch, train, nets, "biggan-seen", None, seed=s) for s in seeds["single"]}
@@ -111,9 +114,9 @@ for kind in ("robust", "regular"):
         x_t, prob = experiments.am_samples(ch, prior[s], nets[kind], P.n_samples, seed=s)
         fakes.setdefault(row, []).append(x_t)
         x_seen = [sample(prior[s].generator, c, n_per_class, seed=s) for c in range(C) if c != ch.target]
-        fid_all = metrics.fid(real_all, torch.cat(x_seen + [x_t[:n_per_class]]), metrics.JudgeFeatures(judge))
+        fid_all = metrics.fid(real_all, torch.cat(x_seen + [x_t[:n_per_class]]), fid_feats)
         results.append({"method": row, "seed": s, "FID (all)": fid_all,
-                        **metrics.target_metrics(judge, x_t, real_target, ch.target),
+                        **metrics.target_metrics(judge, x_t, real_target, ch.target, fid_features=fid_feats),
                         "train min": prior[s].seconds_per_step * prior[s].config.steps / 60})
 
 # %% [markdown]
@@ -138,7 +141,7 @@ ref = paper.TABLE1_CIFAR10.get(ch.target_class, paper.TABLE1_CIFAR10["horse"])
 shown["paper FID (all)"] = [ref[m][0] for m in order]
 shown["paper intra-FID"] = [ref[m][1] for m in order]
 display(shown)
-print(metrics.provenance(judge, len(real_target), P.n_samples))
+print(metrics.provenance(fid_feats, len(real_target), P.n_samples))
 print(f"FID (all): {n_per_class} generated images per class vs {len(real_all)} real images of all classes; "
       "paper columns: CIFAR-10 with Inception features, "
       + ("target horse" if ch.target_class in paper.TABLE1_CIFAR10 else "target horse (ours differs)"))

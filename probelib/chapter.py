@@ -33,6 +33,13 @@ COMMON = {
 }
 
 
+#: optional parameters some chapters declare, with their allowed types
+OPTIONAL = {
+    "fid_extractor": (str, type(None)),
+    "inception_weights": (str, type(None)),
+}
+
+
 class ParameterError(ValueError):
     """A bad chapter parameter; the message names it and the fix in one line."""
 
@@ -138,7 +145,7 @@ def check_overrides(declared: dict, overrides: dict, chapter: str = "chapter") -
         if key not in declared:
             raise ParameterError(f"unknown parameter {key!r} for {chapter}; choose one of: {', '.join(declared)}")
         default = declared[key]
-        types = COMMON.get(key) or ((float, int) if isinstance(default, float) else (type(default),))
+        types = COMMON.get(key) or OPTIONAL.get(key) or ((float, int) if isinstance(default, float) else (type(default),))
         _check_type(key, value, types)
         merged[key] = value
     if merged.get("profile") not in PROFILES:

@@ -55,6 +55,7 @@ class Profile:
     seeds_other: int = 2  # seeds of ProbeGAN-regular and the NAIVE rows
     seeds_single: int = 1  # seeds of BigGAN-all, ProbeGAN-oracle, BigGAN-AM
     dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
+    fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
 
     def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
@@ -128,6 +129,7 @@ _GPU = Profile(
                             ema_start=1000, checkpoint_every=2000),
     am=AMConfig(),
     n_samples=10_000,
+    fid_extractor="inception",
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

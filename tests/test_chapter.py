@@ -81,3 +81,11 @@ def test_setup_errors(tmp_path, kwargs, message):
         return
     with pytest.raises(ValueError, match=message):
         setup(run_dir=str(tmp_path), **kwargs)
+
+
+def test_optional_path_parameters_accept_a_string_or_none():
+    declared = {**DECLARED, "inception_weights": None, "fid_extractor": None}
+    merged = check_overrides(declared, {"inception_weights": "/w/inception.pth", "fid_extractor": "judge"})
+    assert merged["inception_weights"] == "/w/inception.pth" and merged["fid_extractor"] == "judge"
+    with pytest.raises(ValueError, match="parameter 'inception_weights' must be str or None, got 3"):
+        check_overrides(declared, {"inception_weights": 3})

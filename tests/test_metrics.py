@@ -61,3 +61,40 @@ def test_weights_hash_and_provenance():
     judge = Identity()
     text = str(metrics.provenance(judge, 10, 20))
     assert "Identity" in text and metrics.weights_hash(judge) in text and "10 real vs 20 generated" in text
+
+
+def test_fid_extractor_choice_and_errors(monkeypatch, tmp_path):
+    judge = Identity()
+    assert isinstance(metrics.fid_extractor("judge", judge), metrics.JudgeFeatures)
+    with pytest.raises(ValueError, match="unknown FID extractor 'clip'"):
+        metrics.fid_extractor("clip", judge)
+    monkeypatch.delenv(metrics.INCEPTION_ENV, raising=False)
+    with pytest.raises(FileNotFoundError, match="needs Inception weights: download https://.*weights-inception"):
+        metrics.fid_extractor("inception", judge)
+    with pytest.raises(FileNotFoundError, match=r"Inception weights not found at .*nowhere\.pth"):
+        metrics.fid_extractor("inception", judge, tmp_path / "nowhere.pth")
+    monkeypatch.setenv(metrics.INCEPTION_ENV, str(tmp_path / "env.pth"))
+    with pytest.raises(FileNotFoundError, match=r"not found at .*env\.pth"):
+        metrics.fid_extractor("inception", judge)
+
+
+def test_inception_features_from_a_local_weights_file(monkeypatch, tmp_path):
+    """With a weights file on disk (here random weights with the right keys; no download),
+    the extractor gives 2048-d features for grey and colour 32×32 images in [-1, 1]."""
+    tf_inception = pytest.importorskip("torch_fidelity.feature_extractor_inceptionv3")
+    with monkeypatch.context() as m:  # build the net once without weights to write a state dict
+        m.setattr(tf_inception, "load_state_dict_from_url", lambda *a, **k: {})
+        m.setattr(tf_inception.FeatureExtractorInceptionV3, "load_state_dict", lambda self, sd, *a, **k: None)
+        torch.manual_seed(0)
+        net = tf_inception.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    path = tmp_path / metrics.INCEPTION_FILE
+    torch.save(net.state_dict(), path)
+    ext = metrics.fid_extractor("inception", Identity(), path)
+    assert ext.num_features == 2048
+    grey = torch.rand(2, 1, 32, 32) * 2 - 1
+    f_grey, f_rgb = ext(grey), ext(grey.repeat(1, 3, 1, 1))
+    assert f_grey.shape == (2, 2048)
+    assert torch.equal(f_grey, f_rgb)  # one channel is repeated to three
+    assert not torch.allclose(f_grey[0], f_grey[1], rtol=1e-3, atol=0)  # different images, different features
+    prov = str(metrics.provenance(ext, 5, 6))
+    assert "Inception-v3" in prov and "299" in prov and metrics.weights_hash(ext.net) in prov
