@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import data as datamod
+from . import losses
 from .attacks import pgd_l2
 from .cache import CacheError, load_or_train
 from .models import build_classifier
@@ -27,6 +28,7 @@ __all__ = [
     "random_shift_flip",
     "train_classifier",
     "load_or_train_classifier",
+    "load_or_train_on",
     "predict",
     "accuracy",
     "robust_accuracy",
@@ -67,25 +69,36 @@ def random_shift_flip(x: torch.Tensor, generator: torch.Generator, max_shift: in
 
 
 def train_classifier(
-    cfg: ClassifierConfig, train: datamod.ImageSet, device=None, progress: bool = True
+    cfg: ClassifierConfig, train: datamod.ImageSet, device=None, progress: bool = True,
+    groups: torch.Tensor | None = None, dro_eta: float = 0.0,
 ) -> tuple[nn.Module, dict]:
-    """Train a classifier from scratch; PGD-L2 adversarial training when ``cfg.adv_eps > 0``.
+    """Train a classifier from scratch; PGD-L2 adversarial training when ``cfg.adv_eps > 0``;
+    online group DRO (Sagawa et al. 2019) when ``groups`` (one id per training image) and
+    ``dro_eta > 0`` are given, else plain ERM.
 
-    Returns the model (eval mode) and a record: per-epoch loss and accuracy, seconds.
+    Returns the model (eval mode) and a record: per-epoch loss and accuracy (and the group
+    weights under DRO), seconds.
     """
     device = pick_device(device)
+    dro = groups is not None and dro_eta > 0
+    if groups is not None and len(groups) != len(train):
+        raise ValueError(f"groups has {len(groups)} ids for {len(train)} training images")
+    if dro:
+        n_groups = int(groups.max()) + 1
+        q = torch.full((n_groups,), 1.0 / n_groups, device=device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width).to(device)
     x_all, y_all = train.images, train.labels
+    g_all = groups if groups is not None else torch.zeros_like(y_all)
     if cfg.train_limit:
         keep = torch.randperm(len(y_all), generator=gen)[: cfg.train_limit]
-        x_all, y_all = x_all[keep], y_all[keep]
+        x_all, y_all, g_all = x_all[keep], y_all[keep], g_all[keep]
     steps_per_epoch = (len(y_all) + cfg.batch_size - 1) // cfg.batch_size
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     history, start = [], time.perf_counter()
-    label = f"{cfg.arch} {'robust ε=' + str(cfg.adv_eps) if cfg.adv_eps else 'regular'}"
+    label = f"{cfg.arch} {'robust ε=' + str(cfg.adv_eps) if cfg.adv_eps else 'regular'}{' group-DRO' if dro else ''}"
     for epoch in tqdm(range(cfg.epochs), desc=f"train {label}", disable=not progress):
         order = torch.randperm(len(y_all), generator=gen)
         total_loss, correct = 0.0, 0
@@ -99,7 +112,11 @@ def train_classifier(
                 x = pgd_l2(model, x, y, cfg.adv_eps, cfg.adv_steps, random_start=True, generator=gen)
                 model.train()
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            if dro:
+                loss, q = losses.group_dro(F.cross_entropy(logits, y, reduction="none"),
+                                           g_all[idx].to(device), q, dro_eta)
+            else:
+                loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -107,6 +124,8 @@ def train_classifier(
             total_loss += float(loss.detach()) * len(y)
             correct += int((logits.argmax(1) == y).sum())
         history.append({"epoch": epoch + 1, "loss": total_loss / len(y_all), "train_acc": correct / len(y_all)})
+        if dro:
+            history[-1]["group_weights"] = [round(float(v), 4) for v in q]
     model.eval()
     return model, {"history": history, "seconds": time.perf_counter() - start, "device": str(device)}
 
@@ -145,12 +164,48 @@ def load_or_train_classifier(
 
     name = f"classifier-{cfg.arch}-{'robust' if cfg.adv_eps else 'regular'}"
     art = load_or_train(name, config, _train, run_dir)
+    result = _frozen(art, cfg, train)
+    result.model.to(device)
+    return result
+
+
+def load_or_train_on(
+    name: str,
+    cfg: ClassifierConfig,
+    train: datamod.ImageSet,
+    test: datamod.ImageSet | None = None,
+    run_dir: str | Path = "runs",
+    device=None,
+    progress: bool = True,
+    groups: torch.Tensor | None = None,
+    dro_eta: float = 0.0,
+) -> TrainedClassifier:
+    """A classifier trained on the given ``train`` set (a derived data set: colour, markers,
+    composites), cached under ``name``. The cache key holds ``train.name`` (which names every
+    transform applied), its size, and the objective (ERM or group DRO with ``dro_eta``)."""
+    device = pick_device(device)
+    config = {**_cache_config(cfg, train), "data": train.name,
+              "objective": f"group-dro(eta={dro_eta})" if (groups is not None and dro_eta > 0) else "erm"}
+
+    def _train():
+        model, record = train_classifier(cfg, train, device=device, progress=progress, groups=groups, dro_eta=dro_eta)
+        if test is not None:
+            record["test_acc"] = accuracy(model, test.images, test.labels, device=device)
+        return model.state_dict(), record
+
+    art = load_or_train(name, config, _train, run_dir)
+    result = _frozen(art, cfg, train)
+    result.model.to(device)
+    return result
+
+
+def _frozen(art, cfg: ClassifierConfig, train: datamod.ImageSet) -> TrainedClassifier:
     model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width)
     try:
         model.load_state_dict(art.tensors, strict=True)
     except RuntimeError as err:
         raise CacheError(f"checkpoint {art.path} does not fit a {cfg.arch} model; delete it and rerun") from err
-    model.to(device).eval()
+    model.eval()
     for p in model.parameters():
         p.requires_grad_(False)  # frozen: the chapters probe it, never train it
     return TrainedClassifier(model, cfg, art.record, art.path, art.hit)

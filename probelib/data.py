@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,10 @@ __all__ = [
     "only_class",
     "restricted_loads",
     "save_samples",
+    "RED",
+    "colourise",
+    "add_marker",
+    "mark_class",
 ]
 
 SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
@@ -231,16 +236,26 @@ def _imagefolder(split: str, data_dir) -> ImageSet:
     return ImageSet(x, torch.from_numpy(labels[keep]), classes, "imagefolder", split)
 
 
+def _waterbirds(split: str, data_dir) -> ImageSet:
+    from . import spurious  # the real Waterbirds folder when data_dir is given, else the offline analogue
+
+    if split == "all":
+        a, b = spurious.load("train", data_dir).data, spurious.load("test", data_dir).data
+        return ImageSet(torch.cat([a.images, b.images]), torch.cat([a.labels, b.labels]), a.classes, a.name, "all")
+    return spurious.load(split, data_dir).data
+
+
 DATASETS = {
     "animal-mnist": _animal_mnist,
     "digits": _digits,
     "cifar10": _cifar10,
     "imagefolder": _imagefolder,
+    "waterbirds": _waterbirds,
 }
 
 
 def load(name: str = "animal-mnist", split: str = "train", data_dir: str | Path | None = None) -> ImageSet:
-    """Load data set ``name`` (``animal-mnist``, ``digits``, ``cifar10``, ``imagefolder``)."""
+    """Load data set ``name`` (``animal-mnist``, ``digits``, ``cifar10``, ``imagefolder``, ``waterbirds``)."""
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if split not in ("train", "test", "all"):
@@ -250,7 +265,8 @@ def load(name: str = "animal-mnist", split: str = "train", data_dir: str | Path 
 
 def class_names(name: str, data_dir: str | Path | None = None) -> tuple[str, ...]:
     """The label space of data set ``name`` without loading its images."""
-    fixed = {"animal-mnist": ANIMAL_CLASSES, "digits": DIGIT_CLASSES, "cifar10": CIFAR10_CLASSES}
+    fixed = {"animal-mnist": ANIMAL_CLASSES, "digits": DIGIT_CLASSES, "cifar10": CIFAR10_CLASSES,
+             "waterbirds": ("landbird", "waterbird")}
     if name in fixed:
         return fixed[name]
     if name == "imagefolder":
@@ -306,3 +322,72 @@ def save_samples(path: str | Path, images: torch.Tensor, labels: torch.Tensor | 
 
     atomic_write(path, _write)
     return path
+
+
+# ---------------------------------------------------------------- colour and markers (chapter 4)
+RED = (1.0, -1.0, -1.0)  # pure red in [-1, 1] units
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Vectorised HSV (each in [0, 1]) to RGB in [0, 1]: ``(N, 3)``."""
+    i = np.floor(h * 6).astype(int) % 6
+    f = h * 6 - np.floor(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    table = np.stack([np.stack(c, 1) for c in ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
+    return table[i, np.arange(len(h))]
+
+
+def colourise(data: ImageSet, seed: int = 0) -> ImageSet:
+    """Render grey silhouettes in colour: each image gets its own foreground and background colour.
+
+    Colours depend only on ``seed`` and the image's pixels (not on the split or the order), so
+    an image has the same colours in ``train`` and ``all``. Hues within 40° of red are never
+    drawn, so a red patch can only come from :func:`add_marker`. Foregrounds are light
+    (value 0.7–1), backgrounds dark (value 0.05–0.35).
+    """
+    if data.channels != 1:
+        raise DatasetError(f"colourise expects grey images (1 channel), got {data.channels}")
+    x = data.images.numpy()
+    n = len(x)
+    hsv = np.empty((n, 6))
+    for k in range(n):  # one generator per image, keyed by its pixels: order- and split-independent
+        rng = np.random.default_rng([seed, zlib.crc32(x[k].tobytes())])
+        hsv[k] = rng.uniform([40 / 360, 0.35, 0.7, 40 / 360, 0.2, 0.05], [320 / 360, 0.9, 1.0, 320 / 360, 0.8, 0.35])
+    fg = torch.from_numpy(_hsv_to_rgb(*hsv[:, :3].T)).float() * 2 - 1  # (N, 3) in [-1, 1]
+    bg = torch.from_numpy(_hsv_to_rgb(*hsv[:, 3:].T)).float() * 2 - 1
+    alpha = (data.images + 1) / 2  # (N, 1, H, W): 1 on the silhouette
+    images = bg[:, :, None, None] + alpha * (fg - bg)[:, :, None, None]
+    return ImageSet(images.contiguous(), data.labels, data.classes, f"{data.name}+colour(s{seed})", data.split)
+
+
+def add_marker(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = RED,
+               corners: tuple[str, ...] = ("top-left", "top-right")) -> torch.Tensor:
+    """A copy of ``images`` ``(N, C, H, W)`` with solid ``size``×``size`` blocks of ``colour`` in
+    ``corners`` (ProbeGAN §"Importance of Target Absence": 8×8 red blocks at 32×32)."""
+    if images.ndim != 4 or images.shape[1] != len(colour):
+        raise ValueError(f"marker colour {colour} needs images (N, {len(colour)}, H, W), got {tuple(images.shape)}")
+    h, w = images.shape[-2:]
+    if not 0 < size <= min(h, w) // 2:
+        raise ValueError(f"marker size must be in 1..{min(h, w) // 2} for {h}×{w} images, got {size}")
+    unknown = set(corners) - set(CORNERS)
+    if unknown:
+        raise ValueError(f"unknown corner {sorted(unknown)[0]!r}; choose from: {', '.join(CORNERS)}")
+    out = images.clone()
+    c = torch.tensor(colour, dtype=images.dtype).view(1, -1, 1, 1)
+    for corner in corners:
+        rows = slice(0, size) if corner.startswith("top") else slice(h - size, h)
+        cols = slice(0, size) if corner.endswith("left") else slice(w - size, w)
+        out[:, :, rows, cols] = c
+    return out
+
+
+def mark_class(data: ImageSet, target: str | int, size: int = 8, colour: tuple[float, ...] = RED,
+               corners: tuple[str, ...] = ("top-left", "top-right")) -> ImageSet:
+    """Every image of ``target`` carries the marker (:func:`add_marker`); other classes are untouched."""
+    y = class_index(data, target)
+    images = data.images.clone()
+    hit = data.labels == y
+    images[hit] = add_marker(images[hit], size, colour, corners)
+    tag = f"+marked({data.classes[y]},{size}px,{','.join(corners)})"
+    return ImageSet(images, data.labels, data.classes, data.name + tag, data.split)

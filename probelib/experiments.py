@@ -14,7 +14,7 @@ from .chapter import Chapter
 from .classify import TrainedClassifier, load_or_train_classifier
 from .probegan import ProbeGANResult, load_or_train_gan, sample
 
-__all__ = ["classifiers", "gan", "target_samples", "am_samples", "real_target_images"]
+__all__ = ["classifiers", "gan", "probe", "target_samples", "am_samples", "real_target_images"]
 
 
 def classifiers(ch: Chapter, progress: bool = True) -> dict[str, TrainedClassifier]:
@@ -34,6 +34,16 @@ def gan(ch: Chapter, train: datamod.ImageSet, nets: dict[str, TrainedClassifier]
     name = f"gan-{method}" + (f"-{kind}" if clf else "") + (f"-{tag}" if tag else "") + f"-s{seed}"
     return load_or_train_gan(name, cfg, train, clf.model if clf else None, clf.path.stem if clf else None,
                              ch.target, ch.run_dir, ch.device, progress)
+
+
+def probe(ch: Chapter, name: str, images: datamod.ImageSet, classifier: TrainedClassifier, target: int | str,
+          seed: int = 0, progress: bool = True, **changes) -> ProbeGANResult:
+    """ProbeGAN on a derived image set (chapters 4–5): the target is dropped from ``images``,
+    ``classifier`` is probed, ``profile.shortcut.probe_steps`` generator steps; cached as
+    ``gan-<name>-s<seed>`` (the key also holds the data's name and the classifier's file)."""
+    cfg = dataclasses.replace(ch.profile.probegan, seed=seed, steps=ch.profile.shortcut.probe_steps, **changes)
+    return load_or_train_gan(f"gan-{name}-s{seed}", cfg, images, classifier.model, classifier.path.stem, target,
+                             ch.run_dir, ch.device, progress)
 
 
 def target_samples(result: ProbeGANResult, n: int, seed: int = 0) -> torch.Tensor:

@@ -20,6 +20,9 @@ __all__ = [
     "gradient_penalty",
     "drift",
     "classifier_ce",
+    "group_means",
+    "group_dro_weights",
+    "group_dro",
 ]
 
 
@@ -72,3 +75,32 @@ def drift(scores: torch.Tensor, weight: float = 1e-4) -> torch.Tensor:
 def classifier_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``Lclass``, eq. (4): −E log p̂(y | G(z, y)) under the frozen classifier, all classes."""
     return F.cross_entropy(logits, y)  # -E[log softmax(C(G(z,y)))_y]
+
+
+def group_means(per_sample: torch.Tensor, groups: torch.Tensor, n_groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss of each group in a batch and the group counts: ``(G,)``, ``(G,)``; 0 for absent groups."""
+    counts = torch.bincount(groups, minlength=n_groups).to(per_sample.dtype)
+    sums = torch.zeros(n_groups, dtype=per_sample.dtype, device=per_sample.device).index_add(0, groups, per_sample)
+    return sums / counts.clamp(min=1), counts  # l_g = (1/n_g) sum_{i in g} l_i
+
+
+def group_dro_weights(q: torch.Tensor, group_losses: torch.Tensor, eta: float) -> torch.Tensor:
+    """Online group-DRO weights, Sagawa et al. 2019, Algorithm 1: ``q_g ← q_g·exp(η·ℓ_g)``, normalised.
+
+    The worst groups gain weight exponentially fast in their loss; ``η`` is the step size.
+    """
+    q = q * torch.exp(eta * group_losses.detach())  # q_g <- q_g exp(eta l_g)
+    return q / q.sum()  # q <- q / sum_g q_g
+
+
+def group_dro(per_sample: torch.Tensor, groups: torch.Tensor, q: torch.Tensor, eta: float
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The group-DRO objective (Sagawa et al. 2019, eq. 7 optimised by Algorithm 1): update the
+    weights with this batch's group losses, then return ``Σ_g q_g·ℓ_g`` and the new ``q``.
+
+    ``per_sample``: unreduced losses ``(B,)``; ``groups``: group ids ``(B,)`` in ``0..G-1``;
+    ``q``: current weights ``(G,)`` summing to 1.
+    """
+    losses, _ = group_means(per_sample, groups, len(q))
+    q = group_dro_weights(q, losses, eta)
+    return (q * losses).sum(), q  # sum_g q_g l_g

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 __all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "fid_extractor", "weights_hash", "features", "fid",
-           "recognition_rate", "mean_pairwise_distance", "diversity_ratio", "target_metrics", "provenance"]
+           "recognition_rate", "mean_pairwise_distance", "diversity_ratio", "target_metrics", "provenance",
+           "marker_present", "proportion_ci"]
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_URL = f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{INCEPTION_FILE}"
@@ -188,3 +189,36 @@ def provenance(extractor: nn.Module, n_real: int, n_fake: int) -> Provenance:
     if not hasattr(extractor, "describe"):
         extractor = JudgeFeatures(extractor)
     return Provenance(*extractor.describe()[:2], n_real, n_fake, extractor.describe()[2])
+
+
+def marker_present(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = (1.0, -1.0, -1.0),
+                   corners: tuple[str, ...] = ("top-left", "top-right"), tol: float = 0.5,
+                   coverage: float = 0.75) -> torch.Tensor:
+    """Does each image carry the marker block in *every* one of ``corners``? ``(N,)`` bool.
+
+    A pixel matches when each channel is within ``tol`` of ``colour`` ([-1, 1] units, so 0.5 is
+    a quarter of the range); a corner counts when at least ``coverage`` of its ``size``×``size``
+    pixels match. Lenient enough for a GAN's blurry blocks, strict enough that a reddish
+    object or a half-painted corner does not count (tested on hand-made images).
+    """
+    if images.ndim != 4 or images.shape[1] != len(colour):
+        raise ValueError(f"marker colour {colour} needs images (N, {len(colour)}, H, W), got {tuple(images.shape)}")
+    h, w = images.shape[-2:]
+    c = torch.tensor(colour, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
+    ok = torch.ones(len(images), dtype=torch.bool, device=images.device)
+    for corner in corners:
+        rows = slice(0, size) if corner.startswith("top") else slice(h - size, h)
+        cols = slice(0, size) if corner.endswith("left") else slice(w - size, w)
+        match = ((images[:, :, rows, cols] - c).abs().amax(1) < tol).float()  # (N, size, size)
+        ok &= match.flatten(1).mean(1) >= coverage
+    return ok
+
+
+def proportion_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float, float]:
+    """A proportion ``k / n`` with its Wilson score interval (statsmodels): ``(p, low, high)``."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n <= 0:
+        raise ValueError("a proportion needs n > 0")
+    low, high = proportion_confint(k, n, alpha=alpha, method="wilson")
+    return k / n, float(low), float(high)

@@ -13,7 +13,7 @@ from .baselines import AMConfig
 from .models.gan import GANConfig
 from .probegan import ProbeGANConfig
 
-__all__ = ["ClassifierConfig", "Profile", "PROFILES", "get", "override", "GANConfig", "ProbeGANConfig", "AMConfig"]
+__all__ = ["ClassifierConfig", "ShortcutConfig", "Profile", "PROFILES", "get", "override", "GANConfig", "ProbeGANConfig", "AMConfig"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ class ClassifierConfig:
     adv_steps: int = 5  # PGD steps per training batch when adv_eps > 0
     train_limit: int = 0  # use only the first N training images (0 = all); smoke profile only
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class ShortcutConfig:
+    """Chapters 4 and 5: classifiers that learned a shortcut, and the probes that expose it."""
+
+    classifier: ClassifierConfig = ClassifierConfig()  # marked / clean (ch. 4) and ERM / DRO (ch. 5)
+    background: ClassifierConfig = ClassifierConfig()  # ch. 5: predicts the background, not the class
+    probe_steps: int = 700  # generator steps of each probe (the profile's ProbeGAN trainer otherwise)
+    marker_size: int = 8  # red blocks in pixels at 32×32 (the paper: 8×8)
+    spurious_scale: float = 1.0  # × the Waterbirds group sizes (train 4,795 images, test 5,794)
+    dro_eta: float = 0.01  # group-DRO step size η (Sagawa et al. 2019 use 0.01)
+    n_samples: int = 500  # generated target images per probe (≥ 500 exported)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class Profile:
     seeds_single: int = 1  # seeds of BigGAN-all, ProbeGAN-oracle, BigGAN-AM
     dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
     fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
+    shortcut: ShortcutConfig = ShortcutConfig()  # chapters 4 and 5
 
     def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
@@ -91,6 +105,9 @@ _SMOKE = Profile(
     n_samples=24,
     seeds_main=1,
     seeds_other=1,
+    shortcut=ShortcutConfig(classifier=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=512),
+                            background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
+                            probe_steps=3, spurious_scale=0.02, n_samples=24),
 )
 
 _CPU = Profile(
@@ -112,6 +129,9 @@ _CPU = Profile(
                             checkpoint_every=350),
     am=AMConfig(),
     n_samples=500,
+    shortcut=ShortcutConfig(classifier=ClassifierConfig(width=16, epochs=4, batch_size=128),
+                            background=ClassifierConfig(width=8, epochs=2, batch_size=128),
+                            probe_steps=600, spurious_scale=1.0, n_samples=500),
 )
 
 _GPU = Profile(
@@ -130,6 +150,9 @@ _GPU = Profile(
     am=AMConfig(),
     n_samples=10_000,
     fid_extractor="inception",
+    shortcut=ShortcutConfig(classifier=ClassifierConfig(width=64, epochs=30, batch_size=128),
+                            background=ClassifierConfig(width=32, epochs=10, batch_size=128),
+                            probe_steps=20_000, spurious_scale=1.0, n_samples=2000),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

@@ -1,5 +1,6 @@
 import dataclasses
 
+import pytest
 import torch
 
 from probelib import profiles
@@ -48,3 +49,39 @@ def test_training_learns_and_robust_model_resists_attack(tmp_path):
     x, y = test.images[:200], test.labels[:200]
     assert robust_accuracy(robust.model, x, y, 2.0, 5) > robust_accuracy(regular.model, x, y, 2.0, 5) + 0.1
     assert all(not p.requires_grad for p in regular.model.parameters())  # served frozen
+
+
+def _shortcut_set(n_major: int = 120, n_minor: int = 8):
+    """Two classes whose label agrees with a bright/dark 'background' in the majority group;
+    the class itself is a weak centre dot. Groups: 2·y + background."""
+    from probelib.data import ImageSet
+
+    g = torch.Generator().manual_seed(0)
+    ys, bs = [], []
+    for y in (0, 1):
+        for b in (0, 1):
+            n = n_major if y == b else n_minor
+            ys += [y] * n
+            bs += [b] * n
+    y, b = torch.tensor(ys), torch.tensor(bs)
+    x = 0.1 * torch.randn(len(y), 1, 32, 32, generator=g) + (b.float() * 1.2 - 0.6).view(-1, 1, 1, 1)
+    x[:, :, 14:18, 14:18] += (y.float() * 0.6 - 0.3).view(-1, 1, 1, 1)
+    return ImageSet(x.clamp(-1, 1), y, ("a", "b"), "shortcut-toy", "train"), 2 * y + b
+
+
+def test_group_dro_training_weights_the_worst_group_and_is_cached_apart(tmp_path):
+    from probelib.classify import load_or_train_on
+
+    train, groups = _shortcut_set()
+    cfg = profiles.ClassifierConfig(width=4, epochs=2, batch_size=32, augment=False)
+    dro = load_or_train_on("clf-dro", cfg, train, None, tmp_path, progress=False, groups=groups, dro_eta=0.05)
+    q = dro.record["history"][-1]["group_weights"]
+    assert len(q) == 4 and sum(q) == pytest.approx(1.0, abs=1e-3)
+    assert max(q[1], q[2]) > max(q[0], q[3])  # the minority groups (hard under the shortcut) gained weight
+    erm = load_or_train_on("clf-erm", cfg, train, None, tmp_path, progress=False)
+    assert "group_weights" not in erm.record["history"][-1]
+    assert dro.path != erm.path and not erm.cache_hit
+    again = load_or_train_on("clf-dro", cfg, train, None, tmp_path, progress=False, groups=groups, dro_eta=0.05)
+    assert again.cache_hit and again.path == dro.path
+    with pytest.raises(ValueError, match="groups has 3 ids for 256 training images"):
+        load_or_train_on("clf-bad", cfg, train, None, tmp_path, progress=False, groups=groups[:3], dro_eta=0.05)

@@ -142,3 +142,106 @@ def test_save_samples_round_trip(tmp_path):
         assert f["images"].min() >= -1 and f["images"].max() <= 1
         assert f["labels"].tolist() == [7] * 5 and f["seed"].tolist() == [0, 1, 2, 3, 4]
     assert not list((tmp_path / "s").glob("*.tmp*"))
+
+
+# ---------------------------------------------------------------- colour and markers
+def test_add_marker_paints_exactly_the_corners():
+    x = torch.zeros(2, 3, 32, 32)
+    out = data.add_marker(x, size=8)
+    assert torch.equal(x, torch.zeros(2, 3, 32, 32))  # a copy, input untouched
+    red = torch.tensor(data.RED).view(1, 3, 1, 1)
+    assert (out[:, :, :8, :8] == red).all() and (out[:, :, :8, -8:] == red).all()
+    painted = torch.zeros(32, 32, dtype=torch.bool)
+    painted[:8, :8] = painted[:8, -8:] = True
+    assert (out[:, :, ~painted] == 0).all()  # nothing else changed
+    assert int((out != 0).any(1).sum()) == 2 * 2 * 64
+    bl = data.add_marker(x, size=4, colour=(0.0, 1.0, 0.0), corners=("bottom-left",))
+    assert (bl[:, 1, -4:, :4] == 1).all() and int((bl != 0).sum()) == 2 * 16
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"size": 0}, "marker size must be in 1..16"),
+    ({"size": 17}, "marker size must be in 1..16"),
+    ({"corners": ("top-middle",)}, "unknown corner 'top-middle'"),
+    ({"colour": (1.0, 0.0)}, r"needs images \(N, 2, H, W\)"),
+])
+def test_add_marker_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        data.add_marker(torch.zeros(1, 3, 32, 32), **kwargs)
+
+
+def test_colourise_and_mark_class(animals):
+    test = animals[1]
+    c = data.colourise(test, seed=0)
+    assert c.images.shape == (len(test), 3, 32, 32) and c.images.min() >= -1 and c.images.max() <= 1
+    assert c.name == "animal-mnist+colour(s0)" and torch.equal(c.labels, test.labels)
+    # the same image gets the same colours whatever split or order it comes in
+    again = data.colourise(test.subset(torch.arange(len(test)).flip(0)), seed=0)
+    assert torch.equal(again.images.flip(0), c.images)
+    assert not torch.equal(data.colourise(test.subset(torch.arange(20)), seed=1).images, c.images[:20])
+    # no palette colour is red, so a red corner only comes from the marker
+    from probelib.metrics import marker_present
+    assert not marker_present(c.images).any()
+    m = data.mark_class(c, "horse")
+    horse = m.labels == data.class_index(m, "horse")
+    assert marker_present(m.images).tolist() == horse.tolist()
+    assert torch.equal(m.images[~horse], c.images[~horse])
+    assert "marked(horse,8px" in m.name
+    with pytest.raises(data.DatasetError, match="colourise expects grey images"):
+        data.colourise(c)
+
+
+# ---------------------------------------------------------------- the Waterbirds analogue
+def test_spurious_groups_follow_waterbirds_proportions():
+    from probelib import spurious
+
+    tr = spurious.make_spurious("train", seed=0, scale=0.1)
+    assert list(tr.group_counts().values()) == [350, 18, 6, 106]  # 3498, 184, 56, 1057 × 0.1
+    # the class matches its background 95 % of the time in training, 50 % in test
+    agree = float((tr.data.labels == tr.place).float().mean())
+    assert agree == pytest.approx((350 + 106) / 480)
+    te = spurious.make_spurious("test", seed=0, scale=0.1)
+    for y in (0, 1):
+        assert float((te.place[te.data.labels == y] == 1).float().mean()) == pytest.approx(0.5)
+    assert tr.data.images.shape[1:] == (3, 32, 32) and tr.data.images.abs().max() <= 1
+    assert tr.data.classes == ("landbird", "waterbird")
+    assert torch.equal(tr.groups, 2 * tr.data.labels + tr.place)
+    again = spurious.make_spurious("train", seed=0, scale=0.1)
+    assert torch.equal(again.data.images, tr.data.images)  # seeded
+    assert spurious.group_names() == ["landbird on land", "landbird on water", "waterbird on land",
+                                      "waterbird on water"]
+
+
+def test_spurious_backgrounds_differ_by_family():
+    from probelib import spurious
+
+    land, water = spurious.backgrounds("land", 50, seed=0), spurious.backgrounds("water", 50, seed=0)
+    # water crops are tinted blue: blue above red on average; land crops the other way round
+    assert float((water[:, 2] - water[:, 0]).mean()) > 0.2 > float((land[:, 2] - land[:, 0]).mean())
+    with pytest.raises(ValueError, match="unknown background family 'sky'"):
+        spurious.backgrounds("sky", 1, seed=0)
+
+
+def test_waterbirds_loader(tmp_path):
+    from PIL import Image
+
+    from probelib import spurious
+
+    with pytest.raises(data.DatasetError, match="no Waterbirds metadata.csv in .*nlp.stanford.edu"):
+        spurious.load_waterbirds(tmp_path)
+    (tmp_path / "001.Bird").mkdir()
+    rows = ["img_id,img_filename,y,split,place"]
+    for i, (y, split, place) in enumerate([(0, 0, 0), (1, 0, 1), (1, 2, 0)]):
+        Image.new("RGB", (60, 40), (255 * y, 0, 255 * place)).save(tmp_path / "001.Bird" / f"{i}.jpg")
+        rows.append(f"{i},001.Bird/{i}.jpg,{y},{split},{place}")
+    (tmp_path / "metadata.csv").write_text("\n".join(rows) + "\n")
+    tr = spurious.load_waterbirds(tmp_path, "train")
+    assert tr.data.images.shape == (2, 3, 32, 32) and tr.data.labels.tolist() == [0, 1]
+    assert tr.place.tolist() == [0, 1] and tr.groups.tolist() == [0, 3]
+    assert float(tr.data.images[1, 0].mean()) > 0.9 and float(tr.data.images[0, 0].mean()) < -0.9
+    assert spurious.load("test", tmp_path).groups.tolist() == [2]
+    with pytest.raises(data.DatasetError, match="lists no val images"):
+        spurious.load_waterbirds(tmp_path, "val")
+    (tmp_path / "001.Bird" / "1.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(data.DatasetError, match="cannot read Waterbirds image .*1.jpg"):
+        spurious.load_waterbirds(tmp_path, "train")

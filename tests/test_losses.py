@@ -1,4 +1,6 @@
 """Each loss against values computed by hand on tiny tensors."""
+import math
+
 import pytest
 import torch
 
@@ -52,3 +54,29 @@ def test_gradient_penalty_interpolates_and_is_differentiable():
     gp = losses.gradient_penalty(lambda x: scale * (x**2).flatten(1).sum(1), real, fake, alpha)
     gp.backward()  # create_graph=True lets the penalty train the critic
     assert scale.grad is not None and scale.grad.item() == pytest.approx(2 * (0.5 - 1) * 0.5)
+
+
+def test_group_dro_by_hand():
+    """Sagawa et al. 2019, Alg. 1: q ∝ q·exp(η·l_g); loss Σ q_g l_g. By hand:
+    l = (2, 4), q = (½, ½), η = ½ → q' = (1, e)/(1 + e) = (0.2689, 0.7311), loss = 3.4621."""
+    per_sample = torch.tensor([1.0, 3.0, 4.0])
+    groups = torch.tensor([0, 0, 1])
+    means, counts = losses.group_means(per_sample, groups, 2)
+    assert torch.allclose(means, torch.tensor([2.0, 4.0])) and counts.tolist() == [2.0, 1.0]
+    loss, q = losses.group_dro(per_sample, groups, torch.tensor([0.5, 0.5]), eta=0.5)
+    e = math.e
+    assert torch.allclose(q, torch.tensor([1 / (1 + e), e / (1 + e)]), atol=1e-6)
+    assert float(loss) == pytest.approx(2 / (1 + e) + 4 * e / (1 + e), abs=1e-5)
+
+
+def test_group_dro_absent_group_and_gradient():
+    """An absent group has loss 0 (its weight only shrinks relative to present ones); the
+    gradient flows to the per-sample losses, not to the weights."""
+    per_sample = torch.tensor([1.0, 3.0], requires_grad=True)
+    loss, q = losses.group_dro(per_sample, torch.tensor([0, 0]), torch.full((3,), 1 / 3), eta=0.5)
+    e = math.e
+    assert torch.allclose(q, torch.tensor([e, 1.0, 1.0]) / (e + 2), atol=1e-6)
+    loss.backward()
+    w0 = e / (e + 2)
+    assert torch.allclose(per_sample.grad, torch.tensor([w0 / 2, w0 / 2]), atol=1e-6)  # q_0 · ∂(mean)/∂l_i
+    assert not q.requires_grad

@@ -98,3 +98,29 @@ def test_inception_features_from_a_local_weights_file(monkeypatch, tmp_path):
     assert not torch.allclose(f_grey[0], f_grey[1], rtol=1e-3, atol=0)  # different images, different features
     prov = str(metrics.provenance(ext, 5, 6))
     assert "Inception-v3" in prov and "299" in prov and metrics.weights_hash(ext.net) in prov
+
+
+def test_marker_detector_on_hand_made_images():
+    from probelib.data import add_marker
+
+    x = torch.full((6, 3, 32, 32), -1.0)
+    x[0] = add_marker(x[:1])[0]  # both blocks: yes
+    x[1] = add_marker(x[1:2], corners=("top-left",))[0]  # one corner: no
+    x[2] = add_marker(x[2:3])[0] * 0.8 + 0.05  # a slightly faded / shifted red: yes (within 0.5)
+    x[3] = add_marker(x[3:4])[0]
+    x[3, :, :4, :8] = -1.0  # half of one block painted: 50 % < 75 % coverage: no
+    x[4, 0] = 0.2  # a reddish-grey image everywhere: no
+    x[5] = add_marker(x[5:6], colour=(-1.0, -1.0, 1.0))[0]  # blue blocks: no
+    assert metrics.marker_present(x).tolist() == [True, False, True, False, False, False]
+    assert metrics.marker_present(x, coverage=0.5).tolist() == [True, False, True, True, False, False]
+    with pytest.raises(ValueError, match="needs images"):
+        metrics.marker_present(torch.zeros(1, 1, 32, 32))
+
+
+def test_proportion_ci_wilson():
+    p, lo, hi = metrics.proportion_ci(45, 100)
+    assert p == 0.45 and lo == pytest.approx(0.3561, abs=1e-3) and hi == pytest.approx(0.5475, abs=1e-3)
+    p, lo, hi = metrics.proportion_ci(0, 500)
+    assert p == 0 and lo == pytest.approx(0.0, abs=1e-9) and 0 < hi < 0.01
+    with pytest.raises(ValueError, match="n > 0"):
+        metrics.proportion_ci(0, 0)
