@@ -43,7 +43,7 @@ class ShortcutConfig:
     probe_steps: int = 700  # generator steps of each probe (the profile's ProbeGAN trainer otherwise)
     marker_size: int = 8  # red blocks in pixels at 32×32 (the paper: 8×8)
     spurious_scale: float = 1.0  # × the Waterbirds group sizes (train 4,795 images, test 5,794)
-    dro_eta: float = 0.01  # group-DRO step size η (Sagawa et al. 2019 use 0.01)
+    dro_eta: float = 0.01  # group-DRO step size η (Sagawa et al. 2019: 0.01 over 300 epochs)
     n_samples: int = 500  # generated target images per probe (≥ 500 exported)
 
 
@@ -129,9 +129,12 @@ _CPU = Profile(
                             checkpoint_every=350),
     am=AMConfig(),
     n_samples=500,
-    shortcut=ShortcutConfig(classifier=ClassifierConfig(width=16, epochs=4, batch_size=128),
+    # measured on the Waterbirds analogue (2 cores): 4 epochs leave group DRO at 31 % worst-group
+    # accuracy (weights hardly move at η = 0.01 in 150 steps); 8 epochs with η = 0.1: ERM 0.0 %,
+    # DRO 82.6 % (waterbirds on land)
+    shortcut=ShortcutConfig(classifier=ClassifierConfig(width=16, epochs=8, batch_size=128),
                             background=ClassifierConfig(width=8, epochs=2, batch_size=128),
-                            probe_steps=600, spurious_scale=1.0, n_samples=500),
+                            probe_steps=600, spurious_scale=1.0, dro_eta=0.1, n_samples=500),
 )
 
 _GPU = Profile(
