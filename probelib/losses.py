@@ -23,6 +23,7 @@ __all__ = [
     "group_means",
     "group_dro_weights",
     "group_dro",
+    "ganalyze",
 ]
 
 
@@ -104,3 +105,9 @@ def group_dro(per_sample: torch.Tensor, groups: torch.Tensor, q: torch.Tensor, e
     losses, _ = group_means(per_sample, groups, len(q))
     q = group_dro_weights(q, losses, eta)
     return (q * losses).sum(), q  # sum_g q_g l_g
+
+
+def ganalyze(score_transformed: torch.Tensor, score_original: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """GANalyze's objective (Goetschalckx et al. 2019, eq. 2): the transformed image's score
+    should exceed the original's by α: ``E[(A(G(T(z, α), y)) − (A(G(z, y)) + α))²]``."""
+    return ((score_transformed - (score_original.detach() + alpha)) ** 2).mean()  # E[(A(G(T(z,a))) - (A(G(z)) + a))^2]

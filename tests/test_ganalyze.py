@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from probelib import ganalyze, losses
+
+
+def test_transformer_variants_by_hand():
+    T = ganalyze.Transformer(3, init_std=0.0)
+    with torch.no_grad():
+        T.theta.copy_(torch.tensor([[1.0, 0.0, 2.0]]))
+    z = torch.tensor([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    out = T(z, torch.tensor([0.5, -1.0]))
+    assert torch.allclose(out, torch.tensor([[0.5, 1.0, 1.0], [0.0, 1.0, -1.0]]))  # z + α·θ
+    R = ganalyze.Transformer(3, renorm=True, init_std=0.0)
+    with torch.no_grad():
+        R.theta.copy_(torch.tensor([[1.0, 0.0, 0.0]]))
+    out = R(torch.tensor([[0.0, 2.0, 0.0]]), torch.tensor([2.0]))  # (2, 2, 0) rescaled to norm 2
+    assert torch.allclose(out, torch.tensor([[2 ** 0.5, 2 ** 0.5, 0.0]]))
+    P = ganalyze.Transformer(2, num_classes=3, per_class=True, init_std=0.0)
+    with torch.no_grad():
+        P.theta.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))  # W, one row per class
+    out = P(torch.zeros(3, 2), torch.ones(3), torch.tensor([2, 0, 1]))
+    assert torch.allclose(out, torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]]))  # θ_y = W·onehot(y)
+    with pytest.raises(ValueError, match="needs the labels"):
+        P(torch.zeros(1, 2), torch.ones(1))
+
+
+def test_ganalyze_loss_by_hand():
+    s1, s0, a = torch.tensor([0.9, 0.2]), torch.tensor([0.5, 0.5]), torch.tensor([0.5, -0.5])
+    # residuals: 0.9 − 1.0 = −0.1 and 0.2 − 0.0 = 0.2 → mean of squares (0.01 + 0.04) / 2
+    assert float(losses.ganalyze(s1, s0, a)) == pytest.approx(0.025)
+
+
+def test_truncated_normal_bounds():
+    z = ganalyze.truncated_normal(2000, 8, 2.0, torch.Generator().manual_seed(0))
+    assert z.shape == (2000, 8) and float(z.abs().max()) <= 2.0 and abs(float(z.mean())) < 0.02
+
+
+class ToyG(nn.Module):
+    """A 'generator' whose image brightness is the first latent coordinate (class ignored)."""
+
+    z_dim = 4
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([1.0, 0.0, 0.0, 0.0]))
+
+    def forward(self, z, y):
+        return torch.tanh(0.5 * (z @ self.w)).view(-1, 1, 1, 1).expand(-1, 1, 4, 4)
+
+
+class Brightness(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return x.flatten(1).mean(1)
+
+
+def test_training_learns_a_direction_that_moves_the_score():
+    G, A = ToyG(), Brightness()
+    cfg = ganalyze.GANalyzeConfig(steps=300, batch_size=16, lr=0.05, seed=0)
+    res = ganalyze.train_transformer(G, A, 1, cfg, progress=False)
+    assert res.history[-1]["loss"] < res.history[0]["loss"]
+    theta = res.transformer.theta.detach()[0]
+    assert theta[0] > 1.0 and theta[0].abs() > 5 * theta[1:].abs().max()  # θ points along brightness
+    sw = ganalyze.sweep(G, res.transformer, A, [-0.2, 0.0, 0.2], seeds=range(10), labels=[0] * 10)
+    assert sw["images"].shape == (30, 1, 4, 4) and sw["alpha"].tolist()[:3] == pytest.approx([-0.2, 0, 0.2])
+    fit = ganalyze.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
+    assert fit["ci_low"] > 0 and fit["beta"] == pytest.approx(1.0, abs=0.35)
+
+
+def test_mixed_slope_recovers_a_known_slope():
+    rng = np.random.default_rng(0)
+    seeds = np.repeat(np.arange(20), 5)
+    alpha = np.tile([-0.2, -0.1, 0.0, 0.1, 0.2], 20)
+    v = 0.7 * alpha + rng.normal(0, 1, 20)[seeds] + rng.normal(0, 0.01, 100)  # random intercepts per seed
+    fit = ganalyze.mixed_slope(v, alpha, seeds)
+    assert fit["ci_low"] < 0.7 < fit["ci_high"] and fit["ci_high"] - fit["ci_low"] < 0.05 and fit["p"] < 1e-6
+    with pytest.raises(ValueError, match="at least two"):
+        ganalyze.mixed_slope(v, np.zeros(100), seeds)
+
+
+def test_degeneracy_flags_collapse_and_flat_images():
+    g = torch.Generator().manual_seed(0)
+    varied = torch.rand(5, 1, 8, 8, generator=g) * 2 - 1
+    flat = torch.full((5, 1, 8, 8), 0.1) + 0.001 * torch.randn(5, 1, 8, 8, generator=g)  # grey and identical
+    images = torch.cat([varied, flat]).numpy()
+    table = ganalyze.degeneracy(images, [0.0] * 5 + [0.2] * 5, list(range(5)) * 2)
+    assert table.loc[0.2, "near-uniform (%)"] == 100 and table.loc[0.0, "near-uniform (%)"] == 0
+    assert table.loc[0.2, "spread across seeds"] < 0.01 < table.loc[0.0, "spread across seeds"]
+
+
+def test_adapters_say_where_to_get_the_weights(tmp_path):
+    with pytest.raises(ganalyze.AdapterError, match="MemNet weights not found at None: .*GANalyze"):
+        ganalyze.load_memnet(None)
+    with pytest.raises(ganalyze.AdapterError, match="MemNet weights not found at .*memnet.pth"):
+        ganalyze.load_memnet(tmp_path / "memnet.pth")
+    with pytest.raises(ganalyze.AdapterError, match="BigGAN weights not found at .*biggan: pretrained BigGAN: pip install"):
+        ganalyze.load_biggan(tmp_path / "biggan")
+    (tmp_path / "biggan").mkdir()
+    (tmp_path / "biggan" / "config.json").write_text("{}")
+    try:
+        import pytorch_pretrained_biggan  # noqa: F401
+    except ImportError:
+        with pytest.raises(ganalyze.AdapterError, match="pytorch-pretrained-biggan is not installed"):
+            ganalyze.load_biggan(tmp_path / "biggan")
+
+
+def test_class_confidence_assessor():
+    clf = nn.Linear(2, 3, bias=False)
+    with torch.no_grad():
+        clf.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
+    x = torch.tensor([[2.0, 0.0]])
+    p = torch.tensor([2.0, 0.0, 0.0]).softmax(0)
+    assert float(ganalyze.ClassConfidence(clf)(x, torch.tensor([0]))) == pytest.approx(float(p[0]))
+    assert float(ganalyze.ClassConfidence(clf, cls=2)(x)) == pytest.approx(float(p[2]))
+    with pytest.raises(ValueError, match="needs the labels"):
+        ganalyze.ClassConfidence(clf)(x)
