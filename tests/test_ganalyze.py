@@ -111,7 +111,7 @@ def test_adapters_say_where_to_get_the_weights(tmp_path):
 
 
 def test_class_confidence_assessor():
-    clf = nn.Linear(2, 3, bias=False)
+    clf = nn.Linear(2, 3, bias=False).requires_grad_(False)
     with torch.no_grad():
         clf.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
     x = torch.tensor([[2.0, 0.0]])
