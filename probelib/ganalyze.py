@@ -238,3 +238,49 @@ def load_biggan(path: str | Path | None) -> nn.Module:
     except ImportError:
         raise AdapterError(f"pytorch-pretrained-biggan is not installed: {BIGGAN_HELP}") from None
     return BigGAN.from_pretrained(str(p)).eval()
+
+
+# ---------------------------------------------------------------- the area assessor (a known answer)
+class AreaNet(nn.Module):
+    """A small CNN that predicts the object's area (share of the frame, in [0, 1]) from the image:
+    an assessor whose right answer is known, since :func:`probelib.metrics.object_size` measures
+    the same quantity independently."""
+
+    def __init__(self, in_channels: int = 1, width: int = 16):
+        super().__init__()
+        c = width
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(2 * c, 1),
+        )
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def train_area_assessor(images: torch.Tensor, steps: int = 600, batch_size: int = 64, lr: float = 3e-3,
+                        width: int = 16, seed: int = 0, progress: bool = True) -> tuple[AreaNet, dict]:
+    """Fit :class:`AreaNet` to the measured object size of ``images`` (MSE, Adam); returns the
+    model (eval mode, frozen) and a record with the loss history and the final mean absolute error."""
+    from .metrics import object_size
+
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    target = object_size(images)
+    model = AreaNet(images.shape[1], width)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history, start = [], time.perf_counter()
+    for step in tqdm(range(1, steps + 1), desc="area assessor", disable=not progress):
+        idx = torch.randint(len(images), (batch_size,), generator=g)
+        loss = ((model(images[idx]) - target[idx]) ** 2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 50 == 0:
+            history.append({"step": step, "loss": float(loss.detach())})
+    model.eval().requires_grad_(False)
+    with torch.no_grad():
+        mae = float((torch.cat([model(images[i:i + 500]) for i in range(0, len(images), 500)]) - target).abs().mean())
+    return model, {"history": history, "mae": mae, "seconds": time.perf_counter() - start}

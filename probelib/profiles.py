@@ -10,10 +10,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from .baselines import AMConfig
+from .ganalyze import GANalyzeConfig
 from .models.gan import GANConfig
 from .probegan import ProbeGANConfig
 
-__all__ = ["ClassifierConfig", "ShortcutConfig", "Profile", "PROFILES", "get", "override", "GANConfig", "ProbeGANConfig", "AMConfig"]
+__all__ = ["ClassifierConfig", "ShortcutConfig", "GANalyzeSettings", "GANalyzeConfig", "Profile", "PROFILES", "get", "override", "GANConfig", "ProbeGANConfig", "AMConfig"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,17 @@ class ShortcutConfig:
 
 
 @dataclass(frozen=True)
+class GANalyzeSettings:
+    """Chapter 6: GANalyze on the book's all-class GAN (Table 1's BigGAN-all run)."""
+
+    train: GANalyzeConfig = GANalyzeConfig()  # one transformer θ (steps, batch, lr, α range)
+    area_steps: int = 600  # training steps of the area assessor
+    n_seeds: int = 20  # seeds (z, class) per α sweep
+    alphas: tuple[float, ...] = (-0.2, -0.1, 0.0, 0.1, 0.2)  # the paper's test α
+    wide_alphas: tuple[float, ...] = (-0.8, -0.4, 0.0, 0.4, 0.8)  # the paper's object-size range
+
+
+@dataclass(frozen=True)
 class Profile:
     """One scale of the whole book."""
 
@@ -70,6 +82,7 @@ class Profile:
     dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
     fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
     shortcut: ShortcutConfig = ShortcutConfig()  # chapters 4 and 5
+    ganalyze: GANalyzeSettings = GANalyzeSettings()  # chapter 6
 
     def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
@@ -108,6 +121,7 @@ _SMOKE = Profile(
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=512),
                             background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
                             probe_steps=3, spurious_scale=0.02, n_samples=24),
+    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), area_steps=3, n_seeds=3),
 )
 
 _CPU = Profile(
@@ -135,6 +149,7 @@ _CPU = Profile(
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=16, epochs=8, batch_size=128),
                             background=ClassifierConfig(width=8, epochs=2, batch_size=128),
                             probe_steps=600, spurious_scale=1.0, dro_eta=0.1, n_samples=500),
+    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=400, batch_size=16, lr=0.01), area_steps=600, n_seeds=20),
 )
 
 _GPU = Profile(
@@ -156,6 +171,8 @@ _GPU = Profile(
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=64, epochs=30, batch_size=128),
                             background=ClassifierConfig(width=32, epochs=10, batch_size=128),
                             probe_steps=20_000, spurious_scale=1.0, n_samples=2000),
+    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=100_000, batch_size=4, lr=2e-4), area_steps=5000,
+                              n_seeds=200),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

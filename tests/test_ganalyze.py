@@ -120,3 +120,17 @@ def test_class_confidence_assessor():
     assert float(ganalyze.ClassConfidence(clf, cls=2)(x)) == pytest.approx(float(p[2]))
     with pytest.raises(ValueError, match="needs the labels"):
         ganalyze.ClassConfidence(clf)(x)
+
+
+def test_area_assessor_learns_object_size():
+    from probelib.metrics import object_size
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.full((256, 1, 16, 16), -1.0)
+    sides = torch.randint(2, 15, (256,), generator=g)
+    for i, s in enumerate(sides.tolist()):
+        x[i, 0, :s, :s] = 1.0
+    model, record = ganalyze.train_area_assessor(x, steps=300, batch_size=64, width=8, progress=False)
+    truth = object_size(x)
+    assert record["mae"] < 0.25 * float(truth.std())  # far better than predicting the mean
+    assert float(model(x[:2]).std()) >= 0 and not any(p.requires_grad for p in model.parameters())

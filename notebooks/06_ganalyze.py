@@ -1,0 +1,269 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///py:percent,book/chapters///ipynb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 6 · GANalyze: which change of an image makes a model's score go up?
+#
+# ProbeGAN asks a classifier to *draw* a class. GANalyze (Goetschalckx et al., ICCV 2019)
+# asks a model to *move* an image: it learns one direction θ in a generator's latent space
+# such that stepping by α along it raises an assessor's score by α,
+#
+# $$\min_\theta\ \mathbb{E}_{z,y,\alpha}\big[(A(G(z + \alpha\theta, y)) - (A(G(z, y)) + \alpha))^2\big].$$
+#
+# What changes along θ is what the assessor responds to. The paper used MemNet
+# (memorability) on BigGAN; offline we use the book's own class-conditional GAN trained on
+# all classes (Table 1's BigGAN-all run, from the cache) and three assessors that train here:
+# - **confidence-regular** and **confidence-robust**: the probability the regular / robust
+#   classifier of chapter 1 gives to the generated image's class — what makes each one more sure?
+# - **area**: a small CNN trained to predict the silhouette's area — a sanity case whose right
+#   answer (objects grow) we can check with an independent measurement.
+#
+# This chapter shows: α sweeps per seed; the score-vs-α slope of each assessor and variant by a
+# linear mixed-effects regression with 95 % CIs; the seven emerging factors of the paper against
+# α; a degeneracy check (grey or collapsed images at the ends of the range); a slider over α.
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
+target_class = "horse"  # the class shown in the slider and the single-class strip
+seed = 0  # seed of the generator run, the assessors and the directions
+data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
+run_dir = "runs"  # cache, samples and ledger, relative to the project root
+memnet_weights = None  # gpu: path to the GANalyze MemNet assessor weights (optional)
+biggan_weights = None  # gpu: folder of a pytorch-pretrained-biggan model (optional)
+
+# %%
+import dataclasses
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from IPython.display import display
+
+from probelib import cache, data, experiments, ganalyze, metrics, plots
+from probelib.chapter import setup
+
+ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+           data_dir=data_dir, run_dir=run_dir)
+P, GA = ch.profile, ch.profile.ganalyze
+train = data.load(ch.dataset, "train", ch.data_dir)
+nets = experiments.classifiers(ch)
+G = experiments.gan(ch, train, nets, "biggan-all", None, seed=ch.seed).generator  # Table 1's all-class GAN
+C = len(ch.classes)
+for name, path, loader in (("MemNet", memnet_weights, ganalyze.load_memnet),
+                           ("BigGAN", biggan_weights, ganalyze.load_biggan)):
+    if path is not None:  # the pretrained adapters of the gpu profile; absent weights: a one-line error
+        loader(path)
+print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {GA.train.steps} steps of batch "
+      f"{GA.train.batch_size}, Adam lr {GA.train.lr}, α ~ U[−{GA.train.alpha_max}, {GA.train.alpha_max}]")
+
+# %% [markdown]
+# ## The assessors
+
+# %%
+area_cfg = {"kind": "area-assessor", "data": train.name, "n_images": len(train), "steps": GA.area_steps,
+            "seed": ch.seed}
+
+
+def _train_area():
+    model, record = ganalyze.train_area_assessor(train.images, GA.area_steps, seed=ch.seed)
+    return model.state_dict(), record
+
+
+art = cache.load_or_train("assessor-area", area_cfg, _train_area, ch.run_dir)
+area = ganalyze.AreaNet(train.channels)
+area.load_state_dict(art.tensors)
+area.eval().requires_grad_(False)
+assessors = {
+    "confidence-regular": ganalyze.ClassConfidence(nets["regular"].model),
+    "confidence-robust": ganalyze.ClassConfidence(nets["robust"].model),
+    "area": area,
+}
+print(f"area assessor: mean absolute error {art.record['mae']:.3f} on its training images "
+      f"(object size spread {float(metrics.object_size(train.images).std()):.3f})")
+
+# %% [markdown]
+# ## Learning the directions
+#
+# One direction θ per assessor; for the robust classifier also the two variants of the
+# reference code: z′ re-normalised to ‖z‖, and one direction per class.
+
+# %%
+variants = {"plain": {}, "renorm": {"renorm": True}, "per-class": {"per_class": True}}
+plan = [(a, "plain") for a in assessors] + [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
+directions = {}
+for a, v in plan:
+    cfg = dataclasses.replace(GA.train, seed=ch.seed, **variants[v])
+    key = {"kind": "ganalyze-direction", "assessor": a, **dataclasses.asdict(cfg), "generator": "biggan-all",
+           "classifiers": [nets[k].path.stem for k in ("regular", "robust")], "area": art.path.stem}
+
+    def _train(a=a, cfg=cfg):
+        res = ganalyze.train_transformer(G, assessors[a], C, cfg)
+        return {"theta": res.transformer.theta.detach().cpu()}, {"history": res.history,
+                                                                  "seconds_per_step": res.seconds_per_step}
+
+    d = cache.load_or_train(f"ganalyze-{a}-{v}", key, _train, ch.run_dir)
+    T = ganalyze.Transformer(G.z_dim, C, cfg.per_class, cfg.renorm)
+    T.theta.data.copy_(d.tensors["theta"])
+    directions[(a, v)] = (T.eval(), d.record)
+fig, ax = plt.subplots(figsize=(6, 3))
+for (a, v), (_, r) in directions.items():
+    ax.plot([h["step"] for h in r["history"]], [h["loss"] for h in r["history"]], label=f"{a} ({v})")
+ax.set(xlabel="step", ylabel="GANalyze loss", yscale="log", title="Training the directions")
+ax.legend(fontsize=7);
+
+# %% [markdown]
+# ## α sweeps
+#
+# Each row is one seed (a fixed z and class); columns are α. The seeds run over all classes.
+
+# %%
+seeds = list(range(1000 + ch.seed, 1000 + ch.seed + GA.n_seeds))
+labels = [s % C for s in seeds]
+sweeps = {}
+for (a, v), (T, _) in directions.items():
+    alphas = GA.wide_alphas if a == "area" else GA.alphas
+    sweeps[(a, v)] = ganalyze.sweep(G, T, assessors[a], alphas, seeds, labels, GA.train.truncation)
+for a in assessors:
+    sw = sweeps[(a, "plain")]
+    k = len(set(sw["alpha"].tolist()))
+    rows = [torch.from_numpy(sw["images"][i * k:(i + 1) * k]) for i in range(4)]
+    plots.image_grid(rows, [f"seed {s} ({ch.classes[l]})" for s, l in zip(seeds[:4], labels[:4])],
+                     col_labels=[f"α={x:+.1f}" for x in sw["alpha"][:k]], title=f"{a}: α sweeps", cell=0.8)
+
+# %% [markdown]
+# ## Does the score follow α?
+#
+# Linear mixed-effects regression of the assessor's score on α with a random intercept per
+# seed (statsmodels `mixedlm`), as in the paper (MemNet: 0.68, 95 % CI 0.66–0.70). A slope of
+# 1 is what the objective asks for; > 0 with a CI excluding 0 means the direction works.
+
+# %%
+slopes = []
+for (a, v), sw in sweeps.items():
+    fit = ganalyze.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
+    slopes.append({"assessor": a, "variant": v, "slope": fit["beta"],
+                   "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}", "p": fit["p"],
+                   "rises with α": fit["ci_low"] > 0, "images": fit["n"]})
+slopes = pd.DataFrame(slopes).set_index(["assessor", "variant"])
+display(slopes.style.format({"slope": "{:.3f}", "p": "{:.1e}"}))
+
+# %% [markdown]
+# ## Emerging factors
+#
+# The paper measured seven properties of the images along α: brightness, colourfulness
+# (Hasler & Süsstrunk 2003), redness, entropy of the intensity histogram (low = simple),
+# object size, centredness and squareness of the object's mask. Our silhouettes have no
+# colour (colourfulness and redness are 0 for grey images); the mask is the Otsu
+# threshold of the grey image (the paper used Mask R-CNN on photos). Slopes by the same
+# mixed model; 95 % CIs.
+
+# %%
+factor_rows = []
+for a in assessors:
+    sw = sweeps[(a, "plain")]
+    f = metrics.emerging_factors(torch.from_numpy(sw["images"]))
+    for name, values in f.items():
+        vals = values.numpy()
+        if np.allclose(vals, vals[0]):
+            factor_rows.append({"assessor": a, "factor": name, "slope": 0.0, "95 % CI": "constant"})
+            continue
+        fit = ganalyze.mixed_slope(vals, sw["alpha"], sw["seed"])
+        factor_rows.append({"assessor": a, "factor": name, "slope": fit["beta"],
+                            "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}"})
+factors = pd.DataFrame(factor_rows).pivot(index="factor", columns="assessor", values=["slope", "95 % CI"])
+display(factors)
+
+# %% [markdown]
+# ## Degeneracy along α
+#
+# Users of the reference code report images turning grey at negative α and collapsing to
+# near-identical images at positive α. Per α: the spread across seeds (RMS pixel distance
+# between seeds' images) and the share of near-uniform images. A slope bought by collapse
+# shows up here as a falling spread or a rising uniform share.
+
+# %%
+deg = pd.concat({a: ganalyze.degeneracy(sweeps[(a, "plain")]["images"], sweeps[(a, "plain")]["alpha"],
+                                        sweeps[(a, "plain")]["seed"]) for a in assessors}, axis=1)
+display(deg.round(3))
+
+# %% [markdown]
+# ## A slider over α
+#
+# In JupyterLab the slider regenerates the image live; the rendered book shows the static
+# strip under it.
+
+# %%
+import ipywidgets as widgets
+
+T_show = directions[("confidence-robust", "plain")][0]
+z_show = ganalyze.truncated_normal(1, G.z_dim, GA.train.truncation, torch.Generator().manual_seed(ch.seed))
+y_show = torch.tensor([ch.target])
+
+
+def show(alpha: float = 0.0):
+    with torch.no_grad():
+        x = G(T_show(z_show, torch.tensor([alpha]), y_show), y_show)
+        s = float(assessors["confidence-robust"](x, y_show))
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.imshow(((x[0].permute(1, 2, 0).squeeze(-1) + 1) / 2).clamp(0, 1), cmap="gray", vmin=0, vmax=1)
+    ax.set_title(f"α={alpha:+.2f}: p({ch.target_class})={s:.2f}", fontsize=8)
+    ax.axis("off")
+    plt.show()
+
+
+widgets.interact(show, alpha=widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05));
+
+# %%
+strip = ganalyze.sweep(G, T_show, assessors["confidence-robust"], [-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0],
+                       [ch.seed], [ch.target], GA.train.truncation)
+plots.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
+                 col_labels=[f"α={a:+.1f}\n{s:.2f}" for a, s in zip(strip["alpha"], strip["score"])],
+                 title="confidence-robust: the static α strip (score under each image)", cell=0.9);
+
+# %% [markdown]
+# ## GANalyze and ProbeGAN
+#
+# Both read a model's memory through a generator. ProbeGAN trains a generator so that a class
+# the generator never saw appears: it answers *what does the model think a horse is?*
+# GANalyze freezes a generator that knows every class and learns one direction: it answers
+# *what change makes the model more sure?* The first needs a GAN per question and says what
+# the class is; the second is cheap and says which factor the score follows — but only within
+# what the generator can already draw.
+
+# %% [markdown]
+# ## Reading the result
+
+# %%
+for (a, v), row in slopes.iterrows():
+    print(f"{a} ({v}): slope {row['slope']:.3f} (95 % CI {row['95 % CI']}) — "
+          + ("rises with α." if row["rises with α"] else "does NOT rise significantly with α."))
+size_fit = ganalyze.mixed_slope(metrics.object_size(torch.from_numpy(sweeps[("area", "plain")]["images"])).numpy(),
+                                sweeps[("area", "plain")]["alpha"], sweeps[("area", "plain")]["seed"])
+print(f"Area assessor: the independently measured object size changes by {size_fit['beta']:.3f} per unit α "
+      f"(95 % CI {size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f}): "
+      + ("objects grow, as they should." if size_fit["ci_low"] > 0 else "no significant growth."))
+
+# %% [markdown]
+# ## Exported samples
+#
+# Per assessor, `runs/samples/ganalyze/<assessor>.npz`: `images` float32 N×C×H×W in [−1, 1],
+# `alpha`, `seed`, `score` (the assessor's score of each image) and `labels`.
+
+# %%
+for a in assessors:
+    sw = sweeps[(a, "plain")]
+    path = data.save_samples(ch.samples_dir("ganalyze") / f"{a}.npz", torch.from_numpy(sw["images"]), sw["label"],
+                             alpha=sw["alpha"], seed=sw["seed"], score=sw["score"])
+    print(path.relative_to(ch.run_dir.parent), sw["images"].shape)
