@@ -245,17 +245,30 @@ def _waterbirds(split: str, data_dir) -> ImageSet:
     return spurious.load(split, data_dir).data
 
 
+def _speech(split: str, data_dir) -> ImageSet:
+    from . import audio  # mel images of the offline corpus (cached under runs/) or of data_dir/<class>/*.wav
+    from .chapter import project_root
+
+    cfg = audio.AudioConfig()
+    corpus = audio.load_folder(data_dir, cfg) if data_dir else audio.load_corpus(cfg, project_root() / "runs")
+    if split == "all":
+        a, b = audio.to_image_set(corpus, "train", cfg), audio.to_image_set(corpus, "test", cfg)
+        return ImageSet(torch.cat([a.images, b.images]), torch.cat([a.labels, b.labels]), a.classes, a.name, "all")
+    return audio.to_image_set(corpus, split, cfg)
+
+
 DATASETS = {
     "animal-mnist": _animal_mnist,
     "digits": _digits,
     "cifar10": _cifar10,
     "imagefolder": _imagefolder,
     "waterbirds": _waterbirds,
+    "speech": _speech,
 }
 
 
 def load(name: str = "animal-mnist", split: str = "train", data_dir: str | Path | None = None) -> ImageSet:
-    """Load data set ``name`` (``animal-mnist``, ``digits``, ``cifar10``, ``imagefolder``, ``waterbirds``)."""
+    """Load data set ``name`` (``animal-mnist``, ``digits``, ``cifar10``, ``imagefolder``, ``waterbirds``, ``speech``)."""
     if name not in DATASETS:
         raise DatasetError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if split not in ("train", "test", "all"):
@@ -267,6 +280,12 @@ def class_names(name: str, data_dir: str | Path | None = None) -> tuple[str, ...
     """The label space of data set ``name`` without loading its images."""
     fixed = {"animal-mnist": ANIMAL_CLASSES, "digits": DIGIT_CLASSES, "cifar10": CIFAR10_CLASSES,
              "waterbirds": ("landbird", "waterbird")}
+    if name == "speech":
+        if data_dir is None:
+            return ("men", "women", "nonhuman")
+        if not Path(data_dir).is_dir():
+            raise _missing("audio folder", data_dir)
+        return _folder_classes(Path(data_dir))
     if name in fixed:
         return fixed[name]
     if name == "imagefolder":

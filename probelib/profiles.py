@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .audio import AudioConfig
 from .baselines import AMConfig
 from .ganalyze import GANalyzeConfig
 from .models.gan import GANConfig
@@ -60,6 +61,20 @@ class GANalyzeSettings:
 
 
 @dataclass(frozen=True)
+class AudioSettings:
+    """Chapter 7: ProbeGAN on log-mel spectrograms."""
+
+    corpus: AudioConfig = AudioConfig()  # clips per class, sample rate, mel parameters
+    classifier: ClassifierConfig = ClassifierConfig(augment=False)  # regular and robust (no flips in time)
+    evalnet: ClassifierConfig = ClassifierConfig(arch="evalnet", augment=False, seed=1000)
+    robust_eps: float = 2.0
+    probe_steps: int = 600
+    n_samples: int = 500  # generated spectrograms per absent class
+    n_inverted: int = 100  # of which inverted to audio and re-analysed for the recognition rate
+    n_wavs: int = 6  # WAVs exported per class
+
+
+@dataclass(frozen=True)
 class Profile:
     """One scale of the whole book."""
 
@@ -83,6 +98,7 @@ class Profile:
     fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
     shortcut: ShortcutConfig = ShortcutConfig()  # chapters 4 and 5
     ganalyze: GANalyzeSettings = GANalyzeSettings()  # chapter 6
+    audio: AudioSettings = AudioSettings()  # chapter 7
 
     def classifier_config(self, kind: str, dataset: str | None = None, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``dataset`` and ``seed``."""
@@ -122,6 +138,11 @@ _SMOKE = Profile(
                             background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
                             probe_steps=3, spurious_scale=0.02, n_samples=24),
     ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), area_steps=3, n_seeds=3),
+    audio=AudioSettings(corpus=AudioConfig(clips_per_class=12, griffin_lim_iters=4),
+                        classifier=ClassifierConfig(width=8, epochs=1, batch_size=16, augment=False, adv_steps=2),
+                        evalnet=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=16, augment=False,
+                                                 seed=1000),
+                        probe_steps=3, n_samples=8, n_inverted=5, n_wavs=5),
 )
 
 _CPU = Profile(
@@ -150,6 +171,11 @@ _CPU = Profile(
                             background=ClassifierConfig(width=8, epochs=2, batch_size=128),
                             probe_steps=600, spurious_scale=1.0, dro_eta=0.1, n_samples=500),
     ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=400, batch_size=16, lr=0.01), area_steps=600, n_seeds=20),
+    audio=AudioSettings(corpus=AudioConfig(clips_per_class=1000),
+                        classifier=ClassifierConfig(width=16, epochs=6, batch_size=64, augment=False, adv_steps=3),
+                        evalnet=ClassifierConfig(arch="evalnet", width=32, epochs=8, batch_size=64, augment=False,
+                                                 seed=1000),
+                        probe_steps=600, n_samples=500, n_inverted=150, n_wavs=6),
 )
 
 _GPU = Profile(
@@ -173,6 +199,11 @@ _GPU = Profile(
                             probe_steps=20_000, spurious_scale=1.0, n_samples=2000),
     ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=100_000, batch_size=4, lr=2e-4), area_steps=5000,
                               n_seeds=200),
+    audio=AudioSettings(corpus=AudioConfig(clips_per_class=5000, griffin_lim_iters=64),
+                        classifier=ClassifierConfig(width=64, epochs=30, batch_size=128, augment=False, adv_steps=7),
+                        evalnet=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, augment=False,
+                                                 seed=1000),
+                        probe_steps=20_000, n_samples=2000, n_inverted=500, n_wavs=10),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}
