@@ -180,3 +180,18 @@ for name, x in samples.items():
     path = data.save_samples(ch.samples_dir("leakage") / f"{name}.npz", x, ch.target,
                              has_blocks=metrics.marker_present(x, size))
     print(path.relative_to(ch.run_dir.parent), tuple(x.shape))
+
+# %% [markdown]
+# ## In this chapter we
+#
+# - trained a classifier on data where every target image carries two red corner blocks, and
+#   an identical one on clean data, and measured how much the first relies on the blocks;
+# - probed both with ProbeGAN, the target absent and no red block anywhere in the GAN's data;
+# - counted the blocks in the generated images with a tested detector, with 95 % intervals,
+#   and exported the samples.
+#
+# ## References
+#
+# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Fig. 4 and "Importance of Target Absence Constraint".
+# - Geirhos, R. et al. *Shortcut learning in deep neural networks*, Nature Machine
+#   Intelligence 2020.

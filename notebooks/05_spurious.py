@@ -176,3 +176,18 @@ for name, x in samples.items():
     path = data.save_samples(ch.samples_dir("spurious") / f"{name.lower()}.npz", x, target,
                              background_pred=bg_pred[name])
     print(path.relative_to(ch.run_dir.parent), tuple(x.shape))
+
+# %% [markdown]
+# ## In this chapter we
+#
+# - built the Waterbirds setting (offline analogue or the real folder) with the released group
+#   sizes, and trained ERM and group DRO with the same network and settings;
+# - compared average and worst-group test accuracy with the paper's numbers;
+# - probed both with ProbeGAN from landbirds on land only, and measured with a separate
+#   background classifier how often the generated waterbirds stand on water, with 95 % intervals.
+#
+# ## References
+#
+# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Fig. 5 and "Inspection of Spurious Features".
+# - Sagawa, S., Koh, P. W., Hashimoto, T. B., Liang, P. *Distributionally robust neural
+#   networks for group shifts*, ICLR 2020 (arXiv 2019), Algorithm 1.

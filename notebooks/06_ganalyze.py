@@ -267,3 +267,18 @@ for a in assessors:
     path = data.save_samples(ch.samples_dir("ganalyze") / f"{a}.npz", torch.from_numpy(sw["images"]), sw["label"],
                              alpha=sw["alpha"], seed=sw["seed"], score=sw["score"])
     print(path.relative_to(ch.run_dir.parent), sw["images"].shape)
+
+# %% [markdown]
+# ## In this chapter we
+#
+# - trained GANalyze directions for three assessors on the book's all-class GAN, with the
+#   reference code's two variants for one of them;
+# - measured the score-vs-α slope and seven emerging factors by mixed-effects regression,
+#   with 95 % CIs, and checked the sweeps for grey or collapsed images;
+# - compared the two lenses on a model's memory, and exported the sweeps.
+#
+# ## References
+#
+# - Goetschalckx, L., Andonian, A., Oliva, A., Isola, P. *GANalyze: toward visual definitions
+#   of cognitive image properties*, ICCV 2019.
+# - Hasler, D., Süsstrunk, S. *Measuring colorfulness in natural images*, SPIE 2003.

@@ -111,7 +111,7 @@ def load_ledger(run_dir: Path) -> dict:
 def save_ledger(run_dir: Path, ledger: dict) -> None:
     path = _ledger_path(run_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(ledger, indent=2))
     os.replace(tmp, path)
 
@@ -208,12 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"profile": args.profile, "run_dir": args.run_dir}
     overrides.update({k: _parse_value(v) for k, v in args.parameter})
     run_dir = (root / args.run_dir).resolve()
-    ledger = load_ledger(run_dir)
     try:
         for src in wanted:
             entry = execute_chapter(src, root / "book" / "chapters" / f"{src.stem}.ipynb", overrides, root)
+            ledger = load_ledger(run_dir)  # re-read: another run may have recorded a chapter meanwhile
             ledger["chapters"][src.stem] = entry
             save_ledger(run_dir, ledger)
+        ledger = load_ledger(run_dir)
         ledger.update(git_commit=_git_commit(root), versions=_versions(), python=platform.python_version(),
                       platform=platform.platform(), built=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         save_ledger(run_dir, ledger)
