@@ -35,7 +35,7 @@ target_class = "horse"  # the class absent from the GAN's image set
 seed = 0  # one seed for everything in this chapter
 data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
-fid_extractor = None  # FID features: None = the profile's (judge on smoke/cpu, inception on gpu) | judge | inception
+fid_extractor = None  # FID features: None = as the profile says (judge on smoke and cpu, inception on gpu) | judge | inception
 inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%

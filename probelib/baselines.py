@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import losses
+from .cache import quiet
 from .models.gan import Generator
 from .probegan import ProbeGANConfig
 
@@ -74,7 +75,7 @@ def biggan_am(G: Generator, classifier: nn.Module, target: int, cfg: AMConfig, p
     low, high = table.min(0).values, table.max(0).values
     g = torch.Generator().manual_seed(cfg.seed)
     best, history = None, []
-    for restart in tqdm(range(cfg.restarts), desc="BigGAN-AM", disable=not progress):
+    for restart in tqdm(range(cfg.restarts), desc="BigGAN-AM", disable=quiet(progress)):
         e0 = table.mean(0) + cfg.init_std * torch.randn(table.shape[1], generator=g).to(device)
         e = e0.clone().requires_grad_(True)
         opt = torch.optim.Adam([e], lr=cfg.lr, weight_decay=cfg.weight_decay)

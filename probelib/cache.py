@@ -115,3 +115,12 @@ def load_or_train(
     tensors, record = train()
     save_artefact(path, tensors, config, record)
     return Artefact(tensors, config, record, path, hit=False)
+
+
+def quiet(progress: bool) -> bool:
+    """``disable=`` for tqdm: off when ``progress`` is False or ``$TQDM_DISABLE`` is set (the book
+    build sets it, so executed pages hold no frozen bars; tqdm ignores the variable when
+    ``disable`` is passed explicitly)."""
+    import os
+
+    return (not progress) or os.environ.get("TQDM_DISABLE", "") not in ("", "0")

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import data as datamod
+from .cache import quiet
 from . import losses
 from .attacks import pgd_l2
 from .cache import CacheError, load_or_train
@@ -99,7 +100,7 @@ def train_classifier(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     history, start = [], time.perf_counter()
     label = f"{cfg.arch} {'robust ε=' + str(cfg.adv_eps) if cfg.adv_eps else 'regular'}{' group-DRO' if dro else ''}"
-    for epoch in tqdm(range(cfg.epochs), desc=f"train {label}", disable=not progress):
+    for epoch in tqdm(range(cfg.epochs), desc=f"train {label}", disable=quiet(progress)):
         order = torch.randperm(len(y_all), generator=gen)
         total_loss, correct = 0.0, 0
         for i in range(steps_per_epoch):

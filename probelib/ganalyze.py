@@ -22,6 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import losses
+from .cache import quiet
 
 __all__ = ["GANalyzeConfig", "Transformer", "ClassConfidence", "truncated_normal", "train_transformer",
            "GANalyzeResult", "sweep", "mixed_slope", "degeneracy", "load_memnet", "load_biggan", "AdapterError"]
@@ -129,7 +130,7 @@ def train_transformer(G: nn.Module, assessor: nn.Module, num_classes: int, cfg: 
     for p in list(G.parameters()) + list(assessor.parameters()):
         p.requires_grad_(False)
     history, running, start = [], 0.0, time.perf_counter()
-    for step in tqdm(range(1, cfg.steps + 1), desc="GANalyze θ", disable=not progress):
+    for step in tqdm(range(1, cfg.steps + 1), desc="GANalyze θ", disable=quiet(progress)):
         z = truncated_normal(cfg.batch_size, G.z_dim, cfg.truncation, g).to(device)
         y = pool[torch.randint(len(pool), (cfg.batch_size,), generator=g)].to(device)
         alpha = ((torch.rand(cfg.batch_size, generator=g) * 2 - 1) * cfg.alpha_max).to(device)
@@ -272,7 +273,7 @@ def train_area_assessor(images: torch.Tensor, steps: int = 600, batch_size: int 
     model = AreaNet(images.shape[1], width)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history, start = [], time.perf_counter()
-    for step in tqdm(range(1, steps + 1), desc="area assessor", disable=not progress):
+    for step in tqdm(range(1, steps + 1), desc="area assessor", disable=quiet(progress)):
         idx = torch.randint(len(images), (batch_size,), generator=g)
         loss = ((model(images[idx]) - target[idx]) ** 2).mean()
         opt.zero_grad(set_to_none=True)

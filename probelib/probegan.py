@@ -30,6 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import losses
+from .cache import quiet
 from .augment import DiffAugment
 from .cache import atomic_write, config_hash
 from .data import ImageSet, class_index
@@ -235,7 +236,7 @@ class ProbeGANTrainer:
             on_step: Callable[["ProbeGANTrainer"], None] | None = None) -> None:
         """Train from the current step to ``until`` (default ``cfg.steps``), checkpointing on the way."""
         until = self.cfg.steps if until is None else until
-        bar = tqdm(total=until, initial=self.step, desc="ProbeGAN", disable=not progress)
+        bar = tqdm(total=until, initial=self.step, desc="ProbeGAN", disable=quiet(progress))
         self.G.train()
         self.D.train()
         while self.step < until:
