@@ -62,3 +62,14 @@ def test_foreign_safetensors_file_is_refused(tmp_path):
     save_file({"w": torch.zeros(2)}, str(path))
     with pytest.raises(CacheError, match="not a probelib artefact"):
         load_artefact(path)
+
+
+def test_quiet_honours_progress_and_tqdm_disable(monkeypatch):
+    from probelib.cache import quiet
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    assert quiet(True) is False and quiet(False) is True
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert quiet(True) is True
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    assert quiet(True) is False
