@@ -154,6 +154,30 @@ display(rates)
 marked_rate = rates.loc["probe of the marked classifier", "with red blocks (%)"]
 clean_rate = rates.loc["probe of the clean classifier", "with red blocks (%)"]
 
+# %% [markdown]
+# The detector asks for solid blocks. A graded measure sees partial ones: the mean *redness*
+# `R − (G + B)/2` of the two top 8×8 corners minus that of the two bottom corners (which the
+# marker never touches), per image, with a bootstrap 95 % interval over images.
+
+# %%
+def corner_redness(x: torch.Tensor) -> torch.Tensor:
+    red = x[:, 0] - (x[:, 1] + x[:, 2]) / 2  # (N, H, W)
+    top = torch.cat([red[:, :size, :size], red[:, :size, -size:]], 2).flatten(1).mean(1)
+    bottom = torch.cat([red[:, -size:, :size], red[:, -size:, -size:]], 2).flatten(1).mean(1)
+    return top - bottom
+
+
+def boot(v: torch.Tensor, n: int = 2000) -> str:
+    means = v[torch.randint(len(v), (n, len(v)), generator=torch.Generator().manual_seed(ch.seed))].mean(1)
+    return f"{float(v.mean()):.3f} ({float(means.quantile(0.025)):.3f}–{float(means.quantile(0.975)):.3f})"
+
+
+display(pd.DataFrame({"top-corner redness, mean (95 % CI)": {
+    "real target, marked": boot(corner_redness(marked_test.images[is_target])),
+    "real target, clean": boot(corner_redness(test.images[is_target])),
+    "probe of the marked classifier": boot(corner_redness(samples["marked"])),
+    "probe of the clean classifier": boot(corner_redness(samples["clean"]))}}))
+
 # %%
 plots.loss_curves(probes["marked"].history, title="Probe of the marked classifier: training losses");
 
