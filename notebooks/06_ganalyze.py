@@ -194,9 +194,10 @@ display(factors)
 # shows up here as a falling spread or a rising uniform share.
 
 # %%
-deg = pd.concat({a: ganalyze.degeneracy(sweeps[(a, "plain")]["images"], sweeps[(a, "plain")]["alpha"],
-                                        sweeps[(a, "plain")]["seed"]) for a in assessors}, axis=1)
-display(deg.round(3))
+for a in assessors:
+    sw = sweeps[(a, "plain")]
+    print(a)
+    display(ganalyze.degeneracy(sw["images"], sw["alpha"], sw["seed"]).round(3).T)
 
 # %% [markdown]
 # ## A slider over α

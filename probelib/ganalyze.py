@@ -186,10 +186,18 @@ def mixed_slope(values, alpha, groups) -> dict:
                        "g": np.asarray(groups)})
     if df["alpha"].nunique() < 2:
         raise ValueError("a slope needs at least two α values")
-    fit = smf.mixedlm("v ~ alpha", df, groups=df["g"]).fit(reml=True)
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = smf.mixedlm("v ~ alpha", df, groups=df["g"]).fit(reml=True)
     lo, hi = fit.conf_int().loc["alpha"]
+    # a seed variance estimated at 0 ("boundary") is reported, not printed as a warning
+    boundary = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return {"beta": float(fit.params["alpha"]), "ci_low": float(lo), "ci_high": float(hi),
-            "p": float(fit.pvalues["alpha"]), "n": len(df)}
+            "p": float(fit.pvalues["alpha"]), "n": len(df), "boundary": boundary}
 
 
 def degeneracy(images, alpha, seeds, flat_std: float = 0.05) -> "pd.DataFrame":
