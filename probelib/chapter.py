@@ -37,6 +37,8 @@ COMMON = {
 OPTIONAL = {
     "fid_extractor": (str, type(None)),
     "inception_weights": (str, type(None)),
+    "memnet_weights": (str, type(None)),
+    "biggan_weights": (str, type(None)),
 }
 
 

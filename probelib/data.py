@@ -33,7 +33,7 @@ __all__ = [
     "RED",
     "colourise",
     "add_marker",
-    "mark_class",
+    "mark_class", "add_decoys",
 ]
 
 SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
@@ -399,6 +399,32 @@ def add_marker(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = 
         cols = slice(0, size) if corner.endswith("left") else slice(w - size, w)
         out[:, :, rows, cols] = c
     return out
+
+
+def add_decoys(data: ImageSet, fraction: float = 0.5, size: int = 8, seed: int = 0,
+               corners: tuple[str, ...] = ("top-left", "top-right")) -> ImageSet:
+    """Paint solid blocks of a random *non-red* colour into ``corners`` of a ``fraction`` of the
+    images (every class): the corner-patch variety photographs have and flat silhouettes lack.
+
+    Without decoys, a corner block of *any* colour is unique to the marked class, and a
+    classifier may learn "something in the corners" instead of "red blocks"; with them only
+    the colour tells. Which images get a block and its colour (hue 40°–320°, saturation
+    0.5–1, value 0.5–1) depend only on ``seed`` and the image's pixels, like :func:`colourise`.
+    """
+    if data.channels != 3:
+        raise DatasetError(f"add_decoys expects colour images (3 channels), got {data.channels}")
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"decoy fraction must be in [0, 1], got {fraction}")
+    x = data.images.numpy()
+    images = data.images.clone()
+    for k in range(len(x)):
+        rng = np.random.default_rng([seed, 7, zlib.crc32(x[k].tobytes())])
+        draw, h, s_, v = rng.uniform([0, 40 / 360, 0.5, 0.5], [1, 320 / 360, 1.0, 1.0])
+        if draw < fraction:
+            rgb = _hsv_to_rgb(np.array([h]), np.array([s_]), np.array([v]))[0] * 2 - 1
+            images[k:k + 1] = add_marker(images[k:k + 1], size, tuple(float(c) for c in rgb), corners)
+    tag = f"+decoys({fraction:g},{size}px,s{seed})"
+    return ImageSet(images, data.labels, data.classes, data.name + tag, data.split)
 
 
 def mark_class(data: ImageSet, target: str | int, size: int = 8, colour: tuple[float, ...] = RED,

@@ -37,8 +37,22 @@ def pytest_configure(config):
         nb.metadata.setdefault("papermill", {})  # what papermill's own loader adds before parameterising
         for cell in nb.cells:
             cell.metadata.setdefault("tags", [])
-        nb = parameterize_notebook(nb, {"profile": "smoke", "run_dir": str(run_dir)})
+        params = {"profile": "smoke", "run_dir": str(run_dir)}
+        if src.stem.startswith("06_"):  # the MemNet adapter's path through the chapter, with random weights
+            params["memnet_weights"] = str(_random_memnet(run_dir))
+        nb = parameterize_notebook(nb, params)
         nbformat.write(nb, NB_DIR / f"{src.stem}.ipynb")
+
+
+def _random_memnet(run_dir: Path) -> Path:
+    """A MemNet state dict with random weights (half precision: 115 MB), the shape of the real one."""
+    from probelib.models.memnet import MemNet
+
+    path = run_dir / "memnet-random.pth"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save({k: v.half() for k, v in MemNet().state_dict().items()}, path)
+    return path
 
 
 @pytest.fixture

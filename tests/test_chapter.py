@@ -89,3 +89,6 @@ def test_optional_path_parameters_accept_a_string_or_none():
     assert merged["inception_weights"] == "/w/inception.pth" and merged["fid_extractor"] == "judge"
     with pytest.raises(ValueError, match="parameter 'inception_weights' must be str or None, got 3"):
         check_overrides(declared, {"inception_weights": 3})
+    declared = {**DECLARED, "memnet_weights": None, "biggan_weights": None}  # chapter 6's adapters
+    merged = check_overrides(declared, {"memnet_weights": "/w/memnet.pth", "biggan_weights": "/w/biggan"})
+    assert merged["memnet_weights"] == "/w/memnet.pth" and merged["biggan_weights"] == "/w/biggan"

@@ -245,3 +245,25 @@ def test_waterbirds_loader(tmp_path):
     (tmp_path / "001.Bird" / "1.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(data.DatasetError, match="cannot read Waterbirds image .*1.jpg"):
         spurious.load_waterbirds(tmp_path, "train")
+
+
+def test_decoys_are_corner_blocks_that_are_never_red():
+    from probelib import metrics
+    grey = data.ImageSet(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1,
+                         torch.arange(4).repeat(100), ("a", "b", "c", "d"), "rand", "train")
+    colour = data.colourise(grey)
+    dec = data.add_decoys(colour, fraction=0.5, size=8)
+    changed = (dec.images != colour.images).flatten(1).any(1)
+    assert 0.4 < float(changed.float().mean()) < 0.6  # about half the images, every class
+    assert all(bool(changed[dec.labels == c].any()) for c in range(4))
+    tl = dec.images[changed][:, :, :8, :8]
+    assert bool((tl == tl[:, :, :1, :1]).all())  # solid blocks
+    torch.testing.assert_close(dec.images[changed][:, :, :8, -8:], tl)  # same colour in both corners
+    assert not metrics.marker_present(dec.images).any()  # no decoy passes for the red marker
+    assert metrics.marker_present(data.mark_class(dec, "a").images).sum() == 100  # the real mark still does
+    torch.testing.assert_close(data.add_decoys(colour, 0.5).images, dec.images)  # deterministic
+    torch.testing.assert_close(data.add_decoys(colour, 0.0).images, colour.images)
+    with pytest.raises(data.DatasetError, match="colour images"):
+        data.add_decoys(grey)
+    with pytest.raises(ValueError, match="fraction"):
+        data.add_decoys(colour, 1.5)

@@ -134,3 +134,54 @@ def test_area_assessor_learns_object_size():
     truth = object_size(x)
     assert record["mae"] < 0.25 * float(truth.std())  # far better than predicting the mean
     assert float(model(x[:2]).std()) >= 0 and not any(p.requires_grad for p in model.parameters())
+
+
+def test_memnet_loads_a_state_dict_and_scores_book_images(tmp_path):
+    from probelib.models.memnet import MemNet
+    torch.manual_seed(0)
+    net = MemNet().eval()
+    torch.save({"state_dict": {f"module.{k}": v for k, v in net.state_dict().items()}}, tmp_path / "memnet.pth")
+    assessor = ganalyze.load_memnet(tmp_path / "memnet.pth")
+    x = torch.rand(2, 1, 32, 32) * 2 - 1  # the book's grey 32×32 images in [-1, 1]
+    score = assessor(x)
+    assert score.shape == (2,) and bool(((score >= 0) & (score <= 1)).all())
+    # by hand: grey repeated to RGB, [0, 1], bilinear to 227, ImageNet-normalised, fc8 mapped and clamped
+    rgb = torch.nn.functional.interpolate(((x + 1) / 2).repeat(1, 3, 1, 1), size=(227, 227), mode="bilinear")
+    mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    raw = net((rgb - mean) / std)
+    torch.testing.assert_close(score, ((raw - 0.7626) * 2 + 0.65).clamp(0, 1))
+    assert not any(p.requires_grad for p in assessor.parameters())
+
+
+def test_memnet_rejects_other_files(tmp_path):
+    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(ganalyze.AdapterError, match="not a readable MemNet state dict"):
+        ganalyze.load_memnet(tmp_path / "junk.pth")
+    torch.save({"conv1.weight": torch.zeros(3)}, tmp_path / "other.pth")
+    with pytest.raises(ganalyze.AdapterError, match="not a MemNet state dict \\(missing"):
+        ganalyze.load_memnet(tmp_path / "other.pth")
+    from probelib.models.memnet import MemNet
+    state = MemNet().state_dict()
+    state["fc8.weight"] = torch.zeros(2, 4096)
+    torch.save(state, tmp_path / "wrong.pth")
+    with pytest.raises(ganalyze.AdapterError, match="fc8.weight has shape \\(2, 4096\\)"):
+        ganalyze.load_memnet(tmp_path / "wrong.pth")
+    with pytest.raises(ValueError, match="MemNet takes"):
+        MemNet()(torch.zeros(1, 3, 32, 32))
+
+
+def test_biggan_wrapper_feeds_one_hot_classes():
+    class FakeBigGAN(torch.nn.Module):  # the pytorch-pretrained-biggan call signature
+        config = type("Config", (), {"z_dim": 4, "num_classes": 5})()
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, z, class_label, truncation):
+            return torch.tanh(z.sum(1, keepdim=True) * truncation + class_label.argmax(1, keepdim=True)).view(-1, 1, 1, 1)
+
+    G = ganalyze.BigGANGenerator(FakeBigGAN(), truncation=0.5)
+    assert (G.z_dim, G.num_classes) == (4, 5)
+    z, y = torch.ones(2, 4), torch.tensor([0, 3])
+    torch.testing.assert_close(G(z, y).flatten(), torch.tanh(torch.tensor([2.0, 5.0])))

@@ -1,0 +1,98 @@
+"""How do ProbeGAN and NAIVE compare as training gets longer? A sweep for issue 4, at the
+`cpu` profile's model scale, meant for a GPU (runs on the CPU too, slowly).
+
+    .venv/bin/python benchmarks/recipe_sweep.py --job 0 --out sweep.jsonl [--budget 420]
+    .venv/bin/python benchmarks/recipe_sweep.py --list
+
+Each job trains one GAN (method, probed classifier, seed, trainer changes) on Animal-MNIST
+with horse absent and scores a copy of its EMA generator at each milestone (700, 1500, 3000,
+6000, 10000 steps) with the book's judge: recognition, intra-FID (judge features) and
+diversity on 500 samples, exactly as chapter 3 does. The trainer has no step-dependent
+schedule, so the score at a milestone is the score of a run that stopped there. A wall-clock
+budget stops a job early; the milestones reached are written as JSON lines.
+The classifiers come from the run cache (``runs/cache``), trained by chapter 1 on `cpu`.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import time
+
+import torch
+
+from probelib import data, metrics, profiles
+from probelib.baselines import method_config
+from probelib.classify import load_or_train_classifier, pick_device
+from probelib.probegan import ProbeGANTrainer, sample, standing_stats
+
+MILESTONES = (700, 1500, 3000, 6000, 10000)
+# (method, probed classifier, seed, trainer changes)
+JOBS = [
+    ("probegan", "robust", 0, {}),
+    ("probegan", "robust", 1, {}),
+    ("probegan", "robust", 2, {}),
+    ("naive", "robust", 0, {}),
+    ("naive", "robust", 1, {}),
+    ("naive", "robust", 2, {}),
+    ("probegan", "regular", 0, {}),
+    ("naive", "regular", 0, {}),
+    ("probegan", "robust", 0, {"lambda_cls": 1.0}),
+    ("probegan", "robust", 0, {"batch_size": 64}),
+    ("probegan", "robust", 0, {"d_steps": 2}),
+    ("biggan-all", None, 0, {}),
+    ("probegan", "robust", 0, {"lr_g": 6e-4, "lr_d": 6e-4}),
+    ("naive", "robust", 0, {"lr_g": 6e-4, "lr_d": 6e-4}),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--job", type=int)
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--out", default="sweep.jsonl")
+    parser.add_argument("--budget", type=float, default=420.0, help="wall seconds for this job")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--run-dir", default="runs")
+    parser.add_argument("--milestones", default=",".join(map(str, MILESTONES)), help="comma-separated steps")
+    args = parser.parse_args()
+    if args.list:
+        for i, job in enumerate(JOBS):
+            print(i, job)
+        return
+    start = time.perf_counter()
+    milestones = [int(m) for m in args.milestones.split(",")]
+    torch.set_num_threads(1)
+    method, kind, seed, changes = JOBS[args.job]
+    P = profiles.get("cpu")
+    device = pick_device(args.device)
+    nets = {k: load_or_train_classifier(P.classifier_config(k, "animal-mnist", 0), args.run_dir, None, "cpu", False)
+            for k in ("regular", "robust", "eval")}
+    judge = nets["eval"].model.eval()
+    train = data.load("animal-mnist", "train")
+    full = data.load("animal-mnist", "all")
+    target = train.classes.index("horse")
+    real = data.only_class(full, target).images
+    cfg = method_config(method, dataclasses.replace(P.probegan, seed=seed, steps=max(milestones)), **changes)
+    clf = nets[kind].model if (kind and cfg.lambda_cls > 0) else None
+    trainer = ProbeGANTrainer(cfg, train, clf, target, device=device)
+    for m in milestones:
+        trainer.run(until=m, progress=False)
+        G = copy.deepcopy(trainer.G_ema)
+        standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=seed)
+        fake = sample(G, target, P.n_samples, seed=seed)
+        row = {"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes, "step": m,
+               "s_per_step": trainer.seconds / trainer.step, "device": str(device),
+               **metrics.target_metrics(judge, fake, real, target)}
+        with open(args.out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+        elapsed = time.perf_counter() - start
+        nxt = next((n for n in milestones if n > m), None)
+        if nxt is not None and elapsed + (nxt - m) * trainer.seconds / trainer.step * 1.1 > args.budget:
+            print(f"job {args.job}: stopping at step {m}, step {nxt} would not fit into {args.budget:.0f} s", flush=True)
+            break
+
+if __name__ == "__main__":
+    main()
