@@ -233,7 +233,7 @@ import matplotlib.pyplot as plt
 
 from probelib.chapter import project_root
 
-sweep_file = project_root() / "benchmarks" / "results" / "recipe_sweep_h200.jsonl"
+sweep_file = project_root() / "benchmarks" / "measured" / "recipe_sweep_h200.jsonl"
 if sweep_file.is_file():
     sweep = pd.DataFrame([json.loads(line) for line in sweep_file.read_text().splitlines() if line.strip()])
     sweep = sweep[(sweep["kind"] == "robust") & (sweep["changes"].map(len) == 0)]
@@ -247,7 +247,7 @@ if sweep_file.is_file():
     axes[0].set(xlabel="generator steps (lr 2e-4)", ylabel="recognition (%)")
     axes[1].set(xlabel="generator steps (lr 2e-4)", ylabel="intra-FID (judge features)")
     axes[0].legend()
-    fig.suptitle("stored measurement: benchmarks/results/recipe_sweep_h200.jsonl (NVIDIA H200, 2026-11-26)")
+    fig.suptitle("stored measurement: benchmarks/measured/recipe_sweep_h200.jsonl (NVIDIA H200, 2026-11-26)")
     plt.tight_layout()
     print(f"{len(sweep)} stored scores from {sweep_file.relative_to(project_root())}; 500 samples each, the same judge "
           "weights as this book's cpu profile; not recomputed by this run")
