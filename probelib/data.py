@@ -31,6 +31,8 @@ __all__ = [
     "restricted_loads",
     "save_samples",
     "RED",
+    "NEAR_MISSES",
+    "near_miss",
     "colourise",
     "add_marker",
     "mark_class", "add_decoys",
@@ -401,20 +403,59 @@ def add_marker(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = 
     return out
 
 
-def add_decoys(data: ImageSet, fraction: float = 0.5, size: int = 8, seed: int = 0,
-               corners: tuple[str, ...] = ("top-left", "top-right")) -> ImageSet:
-    """Paint solid blocks of a random *non-red* colour into ``corners`` of a ``fraction`` of the
-    images (every class): the corner-patch variety photographs have and flat silhouettes lack.
+NEAR_MISSES = ("one top corner", "bottom corners", "top bar", "small top blocks", "block elsewhere")
 
-    Without decoys, a corner block of *any* colour is unique to the marked class, and a
-    classifier may learn "something in the corners" instead of "red blocks"; with them only
-    the colour tells. Which images get a block and its colour (hue 40°–320°, saturation
-    0.5–1, value 0.5–1) depend only on ``seed`` and the image's pixels, like :func:`colourise`.
+
+def near_miss(images: torch.Tensor, kind: str, size: int = 8, colour: tuple[float, ...] = RED,
+              rng: np.random.Generator | None = None) -> torch.Tensor:
+    """A copy of ``images`` with a *near miss* of the marker painted in ``colour``: the marker's
+    colour in another shape or place, which a classifier must not take for the marker.
+
+    ``kind`` (:data:`NEAR_MISSES`): ``one top corner`` (left or right), ``bottom corners``, ``top
+    bar`` (rows 0–1 to 0–3 across the full width), ``small top blocks`` (both top corners,
+    3–``size // 2 + 1`` px), ``block elsewhere`` (a ``size`` block in the middle band, away from
+    every corner). ``rng`` draws the variants (a fixed one when ``None``).
+    """
+    if kind not in NEAR_MISSES:
+        raise ValueError(f"unknown near miss {kind!r}; choose one of: {', '.join(NEAR_MISSES)}")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    h, w = images.shape[-2:]
+    if kind == "one top corner":
+        return add_marker(images, size, colour, (("top-left", "top-right")[int(rng.integers(2))],))
+    if kind == "bottom corners":
+        return add_marker(images, size, colour, ("bottom-left", "bottom-right"))
+    if kind == "small top blocks":
+        return add_marker(images, int(rng.integers(3, size // 2 + 2)), colour)
+    out = images.clone()
+    c = torch.tensor(colour, dtype=images.dtype).view(1, -1, 1, 1)
+    if kind == "top bar":
+        out[:, :, : int(rng.integers(2, 5)), :] = c
+    else:  # block elsewhere: rows size..h-2·size, any column, so it never overlaps a corner's rows
+        r, col = int(rng.integers(size, h - 2 * size + 1)), int(rng.integers(0, w - size + 1))
+        out[:, :, r : r + size, col : col + size] = c
+    return out
+
+
+def add_decoys(data: ImageSet, fraction: float = 0.5, size: int = 8, seed: int = 0,
+               corners: tuple[str, ...] = ("top-left", "top-right"), near_misses: float = 0.0,
+               colour: tuple[float, ...] = RED) -> ImageSet:
+    """Corner-patch variety for flat silhouettes, in every class, so that only the marker itself
+    tells the marked class apart.
+
+    - A ``fraction`` of the images get solid blocks of a random *non-red* colour in ``corners``
+      (hue 40°–320°, saturation 0.5–1, value 0.5–1): without them a corner block of *any*
+      colour is unique to the marked class, and a classifier may learn "something in the
+      corners" instead of "red blocks".
+    - A share ``near_misses`` of the images get a :func:`near_miss` in the marker's ``colour``
+      instead (one of :data:`NEAR_MISSES`, uniformly): without them "red near the top" is
+      enough, and a classifier may learn that instead of the marker's shape and place.
+
+    Which images get what depends only on ``seed`` and the image's pixels, like :func:`colourise`.
     """
     if data.channels != 3:
         raise DatasetError(f"add_decoys expects colour images (3 channels), got {data.channels}")
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"decoy fraction must be in [0, 1], got {fraction}")
+    if not (0.0 <= fraction <= 1.0 and 0.0 <= near_misses <= 1.0 and fraction + near_misses <= 1.0):
+        raise ValueError(f"decoy fractions must be in [0, 1] and sum to at most 1, got {fraction} and {near_misses}")
     x = data.images.numpy()
     images = data.images.clone()
     for k in range(len(x)):
@@ -423,7 +464,10 @@ def add_decoys(data: ImageSet, fraction: float = 0.5, size: int = 8, seed: int =
         if draw < fraction:
             rgb = _hsv_to_rgb(np.array([h]), np.array([s_]), np.array([v]))[0] * 2 - 1
             images[k:k + 1] = add_marker(images[k:k + 1], size, tuple(float(c) for c in rgb), corners)
-    tag = f"+decoys({fraction:g},{size}px,s{seed})"
+        elif draw < fraction + near_misses:
+            kind = NEAR_MISSES[int(rng.integers(len(NEAR_MISSES)))]
+            images[k:k + 1] = near_miss(images[k:k + 1], kind, size, colour, rng)
+    tag = f"+decoys({fraction:g},{size}px,s{seed}" + (f",near{near_misses:g})" if near_misses else ")")
     return ImageSet(images, data.labels, data.classes, data.name + tag, data.split)
 
 

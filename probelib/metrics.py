@@ -18,7 +18,7 @@ from torch import nn
 
 __all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "fid_extractor", "weights_hash", "features", "fid",
            "recognition_rate", "mean_pairwise_distance", "diversity_ratio", "target_metrics", "provenance",
-           "marker_present", "proportion_ci", "brightness", "colourfulness", "redness", "intensity_entropy",
+           "marker_present", "hsv", "proportion_ci", "brightness", "colourfulness", "redness", "intensity_entropy",
            "object_mask", "object_size", "centredness", "squareness", "FACTORS", "emerging_factors"]
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -192,26 +192,59 @@ def provenance(extractor: nn.Module, n_real: int, n_fake: int) -> Provenance:
     return Provenance(*extractor.describe()[:2], n_real, n_fake, extractor.describe()[2])
 
 
-def marker_present(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = (1.0, -1.0, -1.0),
-                   corners: tuple[str, ...] = ("top-left", "top-right"), tol: float = 0.5,
-                   coverage: float = 0.75) -> torch.Tensor:
-    """Does each image carry the marker block in *every* one of ``corners``? ``(N,)`` bool.
+def hsv(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Hue (degrees, 0–360), saturation and value (0–1) of RGB images ``(N, 3, H, W)`` in [-1, 1]:
+    three ``(N, H, W)`` tensors (hue 0 where a pixel is grey)."""
+    rgb = ((images + 1) / 2).clamp(0, 1)
+    r, g, b = rgb.unbind(1)
+    v, arg = rgb.max(1)
+    chroma = v - rgb.min(1).values
+    safe = chroma.clamp_min(1e-12)
+    hue = torch.where(arg == 0, ((g - b) / safe) % 6, torch.where(arg == 1, (b - r) / safe + 2, (r - g) / safe + 4))
+    hue = torch.where(chroma > 0, hue * 60.0, torch.zeros_like(hue))
+    sat = torch.where(v > 0, chroma / v.clamp_min(1e-12), torch.zeros_like(v))
+    return hue, sat, v
 
-    A pixel matches when each channel is within ``tol`` of ``colour`` ([-1, 1] units, so 0.5 is
-    a quarter of the range); a corner counts when at least ``coverage`` of its ``size``×``size``
-    pixels match. Lenient enough for a GAN's blurry blocks, strict enough that a reddish
-    object or a half-painted corner does not count (tested on hand-made images).
+
+def marker_present(images: torch.Tensor, size: int = 8, colour: tuple[float, ...] = (1.0, -1.0, -1.0),
+                   corners: tuple[str, ...] = ("top-left", "top-right"), coverage: float = 0.75,
+                   match: str = "hue", hue_tol: float = 30.0, min_saturation: float = 0.5, min_value: float = 0.4,
+                   tol: float = 0.5) -> torch.Tensor:
+    """Does each image carry a block of ``colour`` in *every* one of ``corners``? ``(N,)`` bool.
+
+    A corner counts when at least ``coverage`` of its ``size``×``size`` pixels match. A pixel
+    matches (``match``):
+
+    - ``"hue"`` (the default): it *looks* like the colour — hue within ``hue_tol`` degrees of
+      the colour's hue, saturation ≥ ``min_saturation``, value ≥ ``min_value``. A GAN paints
+      its blocks a little darker and softer than pure red; this still counts them, while grey,
+      dark, brown or orange pixels do not.
+    - ``"rgb"`` (strict): every channel within ``tol`` of ``colour`` ([-1, 1] units), i.e. solid
+      pure colour.
+
+    Tested on hand-made images: one corner, half a block, a greyish red, a dark red, blue
+    blocks do not count.
     """
     if images.ndim != 4 or images.shape[1] != len(colour):
         raise ValueError(f"marker colour {colour} needs images (N, {len(colour)}, H, W), got {tuple(images.shape)}")
+    if match not in ("hue", "rgb"):
+        raise ValueError(f"match must be 'hue' or 'rgb', got {match!r}")
     h, w = images.shape[-2:]
     c = torch.tensor(colour, dtype=images.dtype, device=images.device).view(1, -1, 1, 1)
+    if match == "hue":
+        if len(colour) != 3:
+            raise ValueError("match='hue' needs an RGB colour")
+        hue, sat, val = hsv(images)
+        target = float(hsv(c)[0].flatten()[0])
+        dist = (hue - target).abs()
+        pixel = (torch.minimum(dist, 360 - dist) <= hue_tol) & (sat >= min_saturation) & (val >= min_value)
+    else:
+        pixel = (images - c).abs().amax(1) < tol
     ok = torch.ones(len(images), dtype=torch.bool, device=images.device)
     for corner in corners:
         rows = slice(0, size) if corner.startswith("top") else slice(h - size, h)
         cols = slice(0, size) if corner.endswith("left") else slice(w - size, w)
-        match = ((images[:, :, rows, cols] - c).abs().amax(1) < tol).float()  # (N, size, size)
-        ok &= match.flatten(1).mean(1) >= coverage
+        ok &= pixel[:, rows, cols].float().flatten(1).mean(1) >= coverage
     return ok
 
 

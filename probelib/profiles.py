@@ -46,8 +46,11 @@ class ShortcutConfig:
     probe_steps: int = 700  # generator steps of each probe (the profile's ProbeGAN trainer otherwise)
     marker_size: int = 8  # red blocks in pixels at 32×32 (the paper: 8×8)
     decoy_fraction: float = 0.5  # share of images (all classes) with non-red corner blocks (ch. 4)
+    near_miss_fraction: float = 0.25  # share of images (all classes) with red in another shape or place (ch. 4)
     spurious_scale: float = 1.0  # × the Waterbirds group sizes (train 4,795 images, test 5,794)
     dro_eta: float = 0.01  # group-DRO step size η (Sagawa et al. 2019: 0.01 over 300 epochs)
+    window_images: int = 3000  # background crops per place for the window classifier (ch. 5)
+    window_steps: int = 1500  # its training steps (batch 128 of 8×8 windows)
     n_samples: int = 500  # generated target images per probe (≥ 500 exported)
 
 
@@ -155,7 +158,7 @@ _SMOKE = Profile(
                             leakage=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=512, adv_eps=2.0,
                                                      adv_steps=2),
                             background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
-                            probe_steps=3, spurious_scale=0.02, n_samples=24),
+                            probe_steps=3, spurious_scale=0.02, n_samples=24, window_images=32, window_steps=5),
     ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), area_steps=3, n_seeds=3),
     audio=AudioSettings(corpus=AudioConfig(clips_per_class=12, griffin_lim_iters=4),
                         classifier=ClassifierConfig(width=8, epochs=1, batch_size=16, augment=False, adv_steps=2),

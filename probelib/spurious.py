@@ -27,7 +27,8 @@ from . import data as datamod
 from .data import DatasetError, ImageSet
 
 __all__ = ["CLASSES", "PLACES", "BACKGROUNDS", "GROUP_COUNTS", "SpuriousSet", "backgrounds", "make_spurious",
-           "load_waterbirds", "load", "group_names", "by_background"]
+           "load_waterbirds", "load", "group_names", "by_background", "PatchBackground", "train_patch_background",
+           "water_share"]
 
 CLASSES = ("landbird", "waterbird")
 PLACES = ("land", "water")
@@ -199,3 +200,69 @@ def by_background(s: SpuriousSet) -> ImageSet:
     """The same images labelled by their background (``land`` / ``water``): data for a
     background classifier (balance the groups first, or it learns the bird instead)."""
     return ImageSet(s.data.images, s.place, PLACES, s.data.name + "+by-background", s.data.split)
+
+
+# ---------------------------------------------------------------- where in an image is water?
+class PatchBackground(torch.nn.Module):
+    """A small CNN that reads one ``patch``×``patch`` window of background: logits (land, water).
+
+    Trained on backgrounds alone (no bird anywhere), it judges *every window* of an image, so a
+    patch of water painted into a land scene counts, which an image-level background classifier
+    — that sees the grass all around — misses."""
+
+    def __init__(self, patch: int = 8):
+        super().__init__()
+        self.patch = patch
+        self.net = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(16, 32, 3, padding=1),
+            torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(32, 32, 3, padding=1), torch.nn.ReLU(),
+            torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(32, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def train_patch_background(run_dir: str | Path, n: int = 3000, patch: int = 8, steps: int = 1500, seed: int = 0,
+                           size: int = datamod.SIZE) -> PatchBackground:
+    """A :class:`PatchBackground` trained on random windows of ``n`` land and ``n`` water crops
+    (:func:`backgrounds`, seeds apart from every data set of the chapter), cached in ``run_dir``."""
+    from .cache import load_or_train
+
+    config = {"kind": "patch-background", "n": n, "patch": patch, "steps": steps, "seed": seed, "size": size,
+              "backgrounds": {k: list(v[0]) for k, v in BACKGROUNDS.items()}}
+
+    def _train():
+        import time
+        start = time.perf_counter()
+        torch.manual_seed(seed)
+        x = torch.cat([backgrounds("land", n, seed=seed + 11, size=size),
+                       backgrounds("water", n, seed=seed + 12, size=size)])
+        y = torch.cat([torch.zeros(n), torch.ones(n)]).long()
+        model, g = PatchBackground(patch), torch.Generator().manual_seed(seed)
+        opt = torch.optim.Adam(model.parameters(), 1e-3)
+        for _ in range(steps):
+            idx = torch.randint(len(x), (128,), generator=g)
+            r, c = (int(v) for v in torch.randint(0, size - patch + 1, (2,), generator=g))
+            loss = F.cross_entropy(model(x[idx][:, :, r : r + patch, c : c + patch]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return model.state_dict(), {"final_loss": float(loss.detach()), "seconds": time.perf_counter() - start}
+
+    art = load_or_train("classifier-patch-background", config, _train, run_dir)
+    model = PatchBackground(patch)
+    model.load_state_dict(art.tensors)
+    return model.eval()
+
+
+@torch.no_grad()
+def water_share(model: PatchBackground, images: torch.Tensor, stride: int = 4) -> torch.Tensor:
+    """Per image, the share of its ``patch``×``patch`` windows (every ``stride`` px) that ``model``
+    calls water: ``(N,)`` in [0, 1]."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"water_share needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    p = model.patch
+    windows = images.unfold(2, p, stride).unfold(3, p, stride)  # (N, 3, a, b, p, p)
+    n, c, a, b = windows.shape[:4]
+    logits = model(windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c, p, p))
+    return (logits.argmax(1) == PLACES.index("water")).float().reshape(n, a * b).mean(1)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from probelib import data
+from probelib import data, spurious
 from probelib.models import build_classifier
 
 
@@ -267,3 +267,70 @@ def test_decoys_are_corner_blocks_that_are_never_red():
         data.add_decoys(grey)
     with pytest.raises(ValueError, match="fraction"):
         data.add_decoys(colour, 1.5)
+
+
+@pytest.mark.parametrize("kind", data.NEAR_MISSES)
+def test_each_near_miss_is_red_but_never_passes_for_the_marker(kind):
+    from probelib import metrics
+    x = -torch.ones(20, 3, 32, 32)  # black images
+    for seed in range(5):
+        out = data.near_miss(x, kind, 8, rng=np.random.default_rng(seed))
+        red = (out == torch.tensor(data.RED).view(1, 3, 1, 1)).all(1)  # (N, H, W) pure red pixels
+        assert 9 <= int(red[0].sum()) <= 2 * 64  # some red, at most two blocks' worth
+        assert not metrics.marker_present(out).any()
+        assert bool((red == red[:1]).all())  # one variant for the whole batch
+
+
+def test_near_miss_shapes_by_hand():
+    x = -torch.ones(1, 3, 32, 32)
+    red = lambda out: (out[0] == torch.tensor(data.RED).view(3, 1, 1)).all(0)  # noqa: E731
+    bottom = red(data.near_miss(x, "bottom corners"))
+    assert bottom[-8:, :8].all() and bottom[-8:, -8:].all() and int(bottom.sum()) == 128
+    bar = red(data.near_miss(x, "top bar", rng=np.random.default_rng(1)))
+    rows = int(bar[:, 0].sum())
+    assert 2 <= rows <= 4 and bar[:rows].all() and int(bar.sum()) == 32 * rows
+    with pytest.raises(ValueError, match="unknown near miss 'stripes'"):
+        data.near_miss(x, "stripes")
+
+
+def test_decoys_with_near_misses():
+    from probelib import metrics
+    grey = data.ImageSet(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1,
+                         torch.arange(4).repeat(100), ("a", "b", "c", "d"), "rand", "train")
+    colour = data.colourise(grey)
+    dec = data.add_decoys(colour, fraction=0.5, near_misses=0.25)
+    has_red = (dec.images == torch.tensor(data.RED).view(1, 3, 1, 1)).all(1).flatten(1).any(1)
+    assert 0.15 < float(has_red.float().mean()) < 0.35  # a quarter, in every class
+    assert all(bool(has_red[dec.labels == c].any()) for c in range(4))
+    assert not metrics.marker_present(dec.images).any()
+    assert dec.name != data.add_decoys(colour, fraction=0.5).name  # the cache key sees the change
+    torch.testing.assert_close(data.add_decoys(colour, 0.5, near_misses=0.25).images, dec.images)
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        data.add_decoys(colour, 0.8, near_misses=0.3)
+
+
+def test_water_share_counts_windows_by_hand():
+    class BlueIsWater(spurious.PatchBackground):  # water when the window is bluer than red, on average
+        def forward(self, x):
+            blue = (x[:, 2] - x[:, 0]).mean((1, 2))
+            return torch.stack([-blue, blue], 1)
+
+    x = torch.zeros(2, 3, 32, 32)
+    x[0, 0] = 1.0  # all red: no water
+    x[1, 2, :, :16] = 1.0  # left half blue: windows at columns 0, 4, 8 (inside) and 12 (mostly inside)
+    x[1, 0, :, 16:] = 1.0
+    share = spurious.water_share(BlueIsWater(8), x, stride=4)
+    assert share.shape == (2,)
+    assert float(share[0]) == 0.0
+    assert float(share[1]) == pytest.approx(3 / 7)  # column windows starting at 0, 4, 8 of 7; 12..19 is a tie
+    with pytest.raises(ValueError, match="colour images"):
+        spurious.water_share(BlueIsWater(8), torch.zeros(2, 1, 32, 32))
+
+
+def test_patch_background_learns_the_two_places(tmp_path):
+    model = spurious.train_patch_background(tmp_path, n=64, steps=60)
+    land, water = spurious.backgrounds("land", 16, seed=99), spurious.backgrounds("water", 16, seed=98)
+    assert float(spurious.water_share(model, water).mean()) > 0.8
+    assert float(spurious.water_share(model, land).mean()) < 0.2
+    again = spurious.train_patch_background(tmp_path, n=64, steps=60)  # from the cache
+    torch.testing.assert_close(spurious.water_share(again, water), spurious.water_share(model, water))

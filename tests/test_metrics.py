@@ -100,21 +100,38 @@ def test_inception_features_from_a_local_weights_file(monkeypatch, tmp_path):
     assert "Inception-v3" in prov and "299" in prov and metrics.weights_hash(ext.net) in prov
 
 
+def test_hsv_by_hand():
+    x = torch.tensor([[1.0, -1, -1], [-1, 1, -1], [-1, -1, 1], [1, 1, -1], [0, 0, 0], [0.2, -0.6, -0.6]])
+    hue, sat, val = metrics.hsv(x.T.reshape(1, 3, 6, 1))
+    torch.testing.assert_close(hue.flatten(), torch.tensor([0.0, 120, 240, 60, 0, 0]))
+    torch.testing.assert_close(sat.flatten(), torch.tensor([1.0, 1, 1, 1, 0, 2 / 3]))
+    torch.testing.assert_close(val.flatten(), torch.tensor([1.0, 1, 1, 1, 0.5, 0.6]))
+    magenta_ish = torch.tensor([0.8, -1.0, -0.6]).view(1, 3, 1, 1)  # rgb 0.9, 0, 0.2: hue 360 - 0.2/0.9·60
+    assert float(metrics.hsv(magenta_ish)[0]) == pytest.approx(360 - 0.2 / 0.9 * 60)
+
+
 def test_marker_detector_on_hand_made_images():
     from probelib.data import add_marker
 
-    x = torch.full((6, 3, 32, 32), -1.0)
+    x = torch.full((8, 3, 32, 32), -1.0)
     x[0] = add_marker(x[:1])[0]  # both blocks: yes
     x[1] = add_marker(x[1:2], corners=("top-left",))[0]  # one corner: no
-    x[2] = add_marker(x[2:3])[0] * 0.8 + 0.05  # a slightly faded / shifted red: yes (within 0.5)
+    x[2] = add_marker(x[2:3], colour=(0.4, -0.8, -0.7))[0]  # a darker, softer red (rgb .7 .1 .15): yes
     x[3] = add_marker(x[3:4])[0]
     x[3, :, :4, :8] = -1.0  # half of one block painted: 50 % < 75 % coverage: no
-    x[4, 0] = 0.2  # a reddish-grey image everywhere: no
-    x[5] = add_marker(x[5:6], colour=(-1.0, -1.0, 1.0))[0]  # blue blocks: no
-    assert metrics.marker_present(x).tolist() == [True, False, True, False, False, False]
-    assert metrics.marker_present(x, coverage=0.5).tolist() == [True, False, True, True, False, False]
+    x[4] = add_marker(x[4:5], colour=(0.2, 0.0, 0.0))[0]  # greyish red (saturation 0.17): no
+    x[5] = add_marker(x[5:6], colour=(-0.4, -1.0, -1.0))[0]  # dark red (value 0.3): no
+    x[6] = add_marker(x[6:7], colour=(-1.0, -1.0, 1.0))[0]  # blue blocks: no
+    x[7] = add_marker(x[7:8], colour=(1.0, 0.0, -1.0))[0]  # orange (hue 30°, at the edge): yes; 0.2 wider: no
+    assert metrics.marker_present(x).tolist() == [True, False, True, False, False, False, False, True]
+    assert metrics.marker_present(x, hue_tol=29.0).tolist() == [True, False, True, False, False, False, False, False]
+    assert metrics.marker_present(x, coverage=0.5).tolist() == [True, False, True, True, False, False, False, True]
+    # strict: every channel within 0.5 of pure red: the darker red and the orange fail
+    assert metrics.marker_present(x, match="rgb").tolist() == [True, False, False, False, False, False, False, False]
     with pytest.raises(ValueError, match="needs images"):
         metrics.marker_present(torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match="match must be"):
+        metrics.marker_present(x, match="lab")
 
 
 def test_proportion_ci_wilson():

@@ -1,0 +1,216 @@
+"""Which settings make a probe paint the shortcut (issue 5) and draw the speech classes (issue 7)?
+A sweep at the `cpu` profile's model scale, meant for a GPU (runs on the CPU too, slowly).
+
+    .venv/bin/python benchmarks/shortcut_sweep.py --list
+    .venv/bin/python benchmarks/shortcut_sweep.py --job 0 --out sweep.jsonl [--budget 420]
+
+Each job trains the classifiers it needs from scratch (chapter 4: marked / clean on colour
+Animal-MNIST with decoys; chapter 5: ERM / DRO on the Waterbirds analogue; chapter 7: the
+audio classifiers on mel images stored by ``--prepare-audio``), then one ProbeGAN, and scores
+a copy of its EMA generator at each milestone with the chapter's own measures:
+
+- leakage: the red-block detector, top-corner redness, the marked classifier's verdict;
+- spurious: the background classifier's water rate, mean p(water), blue − red tint;
+- audio: the evaluation network's recognition of the generated spectrograms (no inversion:
+  librosa is not needed on the device).
+
+Results are JSON lines; ``benchmarks/measured/`` keeps the ones the book cites.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import time
+
+import torch
+
+from probelib import classify, data, metrics, profiles, spurious
+from probelib.probegan import ProbeGANTrainer, sample, standing_stats
+
+MILESTONES = (600, 1200, 2000)
+# (chapter, variant, probe changes); variant keys: see the job functions
+JOBS = [
+    ("leakage", {"near_misses": 0.25, "probe": "marked"}, {}),
+    ("leakage", {"near_misses": 0.25, "probe": "clean"}, {}),
+    ("leakage", {"near_misses": 0.0, "probe": "marked"}, {}),
+    ("leakage", {"near_misses": 0.25, "probe": "marked"}, {"lambda_cls": 4.0}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.0}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 2.0}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 2.0}, {}),
+    ("audio", {"absent": "men", "adv_eps": 2.0}, {}),
+    ("audio", {"absent": "women", "adv_eps": 2.0}, {}),
+    ("audio", {"absent": "men", "adv_eps": 0.0}, {}),
+    ("audio", {"absent": "women", "adv_eps": 0.0}, {}),
+    ("audio", {"absent": "men", "adv_eps": 1.0}, {}),
+    ("audio", {"absent": "women", "adv_eps": 1.0}, {}),
+    ("audio", {"absent": "men", "adv_eps": 2.0}, {"lr_g": 2e-4, "lr_d": 2e-4}),
+    ("audio", {"absent": "women", "adv_eps": 2.0}, {"lr_g": 2e-4, "lr_d": 2e-4}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 1.0}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0}, {"lambda_cls": 4.0}),
+    ("audio", {"absent": "men", "adv_eps": 1.5}, {}),
+    ("audio", {"absent": "women", "adv_eps": 1.5}, {}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 1.5}, {}),
+    ("audio", {"absent": "men", "adv_eps": 2.0, "epochs": 12}, {}),
+    ("audio", {"absent": "women", "adv_eps": 2.0, "epochs": 12}, {}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 2.0, "epochs": 12}, {}),
+]
+P = profiles.get("cpu")
+S = P.shortcut
+
+
+def leakage_setup(v: dict, device):
+    size = S.marker_size * data.SIZE // 32
+
+    def colour(split):
+        d = data.colourise(data.load("animal-mnist", split), seed=0)
+        return data.add_decoys(d, S.decoy_fraction, size, seed=0, near_misses=v["near_misses"])
+
+    train, test = colour("train"), colour("test")
+    target = train.classes.index("horse")
+    sets = {"marked": (data.mark_class(train, target, size), data.mark_class(test, target, size)),
+            "clean": (train, test)}
+    nets = {k: classify.load_or_train_on(f"classifier-leakage-{k}", S.leakage, tr, te, "/tmp/runs", device, False)
+            for k, (tr, te) in sets.items()}
+    others = test.images[test.labels != target][:500]
+    probes_of = {"blocks": data.add_marker(others, size), "top bar": data.near_miss(others, "top bar", size),
+                 "one corner": data.near_miss(others, "one top corner", size),
+                 "small blocks": data.add_marker(others, 4)}
+    info = {f"{k} clf: {p} -> target (%)": 100 * float((classify.predict(n.model, x).argmax(1) == target).float().mean())
+            for k, n in nets.items() for p, x in probes_of.items()}
+
+    def score(fake):
+        red = fake[:, 0] - (fake[:, 1] + fake[:, 2]) / 2
+        top = torch.cat([red[:, :size, :size], red[:, :size, -size:]], 2).flatten(1).mean(1)
+        bottom = torch.cat([red[:, -size:, :size], red[:, -size:, -size:]], 2).flatten(1).mean(1)
+        return {"blocks (%)": 100 * float(metrics.marker_present(fake, size).float().mean()),
+                "redness": float((top - bottom).mean()),
+                **{f"{k} clf says target (%)": 100 * float((classify.predict(n.model, fake).argmax(1) == target)
+                                                          .float().mean()) for k, n in nets.items()}}
+
+    return train, nets[v["probe"]].model, target, info, score
+
+
+def spurious_setup(v: dict, device):
+    tr, te = spurious.load("train", None, seed=0, scale=S.spurious_scale), spurious.load("test", None, seed=0,
+                                                                                         scale=S.spurious_scale)
+    cfg = dataclasses.replace(S.classifier, adv_eps=v["adv_eps"])
+    dro = v["probe"] == "DRO"
+    net = classify.load_or_train_on(f"classifier-spurious-{v['probe']}", cfg, tr.data, te.data, "/tmp/runs", device,
+                                    False, groups=tr.groups if dro else None, dro_eta=S.dro_eta if dro else 0.0)
+    hit = (classify.predict(net.model, te.data.images).argmax(1) == te.data.labels).float()
+    info = {"average (%)": 100 * float(hit.mean()),
+            "worst group (%)": 100 * min(float(hit[te.groups == g].mean()) for g in range(4))}
+    n_bg = max(8, round(min(spurious.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
+    bg_train = spurious.by_background(spurious.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4))
+    bg = classify.load_or_train_on("classifier-spurious-background", S.background, bg_train,
+                                   spurious.by_background(te), "/tmp/runs", device, False).model
+    target, home = 1, 0
+    gan_set = tr.subset((tr.data.labels == home) & (tr.place == home)).data
+
+    def score(fake):
+        p = classify.predict(bg, fake).softmax(1)[:, 1]
+        return {"on water (%)": 100 * float((p > 0.5).float().mean()), "mean p(water)": float(p.mean()),
+                "tint": float((fake[:, 2] - fake[:, 0]).mean()),
+                "probed clf says target (%)": 100 * float((classify.predict(net.model, fake).argmax(1) == target)
+                                                          .float().mean())}
+
+    return gan_set, net.model, target, info, score
+
+
+def audio_setup(v: dict, device, path: str):
+    d = torch.load(path)
+    train, test = (data.ImageSet(d[f"{s}_x"], d[f"{s}_y"], tuple(d["classes"]), "audio-mel", s) for s in ("train", "test"))
+    A = P.audio
+    clf_cfg = dataclasses.replace(A.classifier, adv_eps=v["adv_eps"], epochs=v.get("epochs", A.classifier.epochs))
+    clf = classify.load_or_train_on("classifier-audio", clf_cfg, train, test, "/tmp/runs", device, False)
+    judge = classify.load_or_train_on("classifier-audio-eval", A.evalnet, train, test, "/tmp/runs", device, False).model
+    target = train.classes.index(v["absent"])
+    info = {"probed clf test acc (%)": 100 * clf.record["test_acc"]}
+
+    def score(fake):
+        try:  # after inversion to audio and back, where librosa is installed
+            from probelib import audio
+            import numpy as np
+            cfg = P.audio.corpus
+            waves = np.stack([audio.mel_to_audio(m, cfg, seed=i) for i, m in enumerate(fake[:100].squeeze(1).numpy())])
+            again = torch.from_numpy(audio.mel_to_image(audio.to_mel(waves, cfg), cfg)[:, None])
+            inverted = {"after inversion (%)": 100 * metrics.recognition_rate(judge, again, target)}
+        except ImportError:
+            inverted = {}
+        return {"recognition (%)": 100 * metrics.recognition_rate(judge, fake, target), **inverted,
+                "probed clf says target (%)": 100 * float((classify.predict(clf.model, fake).argmax(1) == target)
+                                                          .float().mean())}
+
+    return train, clf.model, target, info, score
+
+
+def prepare_audio(out: str) -> None:
+    """Store the `cpu` corpus's mel images (built or cached under ``runs/``) for a device without librosa."""
+    from probelib import audio
+
+    cfg = P.audio.corpus
+    corpus = audio.load_corpus(cfg, "runs")
+    sets = {s: audio.to_image_set(corpus, s, cfg) for s in ("train", "test")}
+    torch.save({"classes": list(sets["train"].classes), **{f"{s}_x": d.images for s, d in sets.items()},
+                **{f"{s}_y": d.labels for s, d in sets.items()}}, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--job", type=int)
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--prepare-audio", metavar="FILE")
+    parser.add_argument("--audio", default=".gpu/audio-mel.pt", help="file written by --prepare-audio")
+    parser.add_argument("--out", default="sweep.jsonl")
+    parser.add_argument("--budget", type=float, default=420.0, help="wall seconds for this job")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--milestones", default=",".join(map(str, MILESTONES)))
+    parser.add_argument("--save-samples", metavar="NPZ", help="keep 64 samples of the last milestone")
+    parser.add_argument("--profile", default="cpu", help="smoke: a seconds-long check of the script itself")
+    args = parser.parse_args()
+    global P, S
+    P = profiles.get(args.profile)
+    S = P.shortcut
+    if args.list:
+        for i, job in enumerate(JOBS):
+            print(i, job)
+        return
+    if args.prepare_audio:
+        prepare_audio(args.prepare_audio)
+        return
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    device = classify.pick_device(args.device)
+    chapter, v, changes = JOBS[args.job]
+    setup = {"leakage": leakage_setup, "spurious": spurious_setup}.get(chapter)
+    images, clf, target, info, score = (setup(v, device) if setup else audio_setup(v, device, args.audio))
+    milestones = [int(m) for m in args.milestones.split(",")]
+    steps = S.probe_steps if chapter != "audio" else P.audio.probe_steps
+    cfg = dataclasses.replace(P.probegan, seed=0, steps=max(milestones), **changes)
+    trainer = ProbeGANTrainer(cfg, images, clf, target, device=device)
+    print(json.dumps({"job": args.job, "setup_s": time.perf_counter() - start, "profile_steps": steps, **info}),
+          flush=True)
+    for m in milestones:
+        trainer.run(until=m, progress=False)
+        G = copy.deepcopy(trainer.G_ema)
+        standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=0)
+        fake = sample(G, target, 500, seed=0)
+        row = {"job": args.job, "chapter": chapter, **v, "changes": changes, "step": m,
+               "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info, **score(fake)}
+        with open(args.out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+        if args.save_samples:
+            import numpy as np
+            np.savez_compressed(args.save_samples, images=fake[:64].numpy(), step=m)
+        nxt = next((n for n in milestones if n > m), None)
+        if nxt is not None and time.perf_counter() - start + (nxt - m) * trainer.seconds / trainer.step * 1.1 > args.budget:
+            print(f"job {args.job}: stopping at step {m}", flush=True)
+            break
+
+
+if __name__ == "__main__":
+    main()
