@@ -184,9 +184,13 @@ display(graded)
 # ## Where in the image: water patches
 #
 # Both measures above read the whole image. A probe may paint water as a *patch* inside a grass
-# scene (in our runs, the probe of ERM drew a large dark blue-grey blob where real birds are
-# light-coloured), and an image-level background classifier that sees grass all around calls
-# such a scene land. To find water wherever it is, a third judge reads single 8×8 windows: a small CNN trained
+# scene, and an image-level background classifier that sees grass all around calls such a
+# scene land. In one of our runs the probe of ERM drew a large dark blue-grey blob where real
+# birds are light-coloured, and the judge below found water in 27.6 % (CI 23.9–31.7) of its
+# images against 0.0 % for DRO's probe. A rerun from an empty cache, whose classifiers came
+# out slightly different (ERM average 78.0 % instead of 77.0 %), did not repeat it: the
+# effect is not stable at this scale, and the table below is this run's. To find water
+# wherever it is, a third judge reads single 8×8 windows: a small CNN trained
 # on background crops alone (land and water, no bird anywhere; `spurious.PatchBackground`),
 # applied to every window of an image (stride 4, 49 windows). An image counts as showing water
 # when its share of water windows exceeds the 99th percentile of real land-background test
