@@ -63,12 +63,8 @@ S = P.shortcut
 
 def leakage_setup(v: dict, device):
     size = S.marker_size * data.SIZE // 32
-
-    def colour(split):
-        d = data.colourise(data.load("animal-mnist", split), seed=0)
-        return data.add_decoys(d, S.decoy_fraction, size, seed=0, near_misses=v["near_misses"])
-
-    train, test = colour("train"), colour("test")
+    train, test = (data.leakage_colour(data.load("animal-mnist", split), S.decoy_fraction, v["near_misses"], size)
+                   for split in ("train", "test"))
     target = train.classes.index("horse")
     sets = {"marked": (data.mark_class(train, target, size), data.mark_class(test, target, size)),
             "clean": (train, test)}
@@ -82,11 +78,8 @@ def leakage_setup(v: dict, device):
             for k, n in nets.items() for p, x in probes_of.items()}
 
     def score(fake):
-        red = fake[:, 0] - (fake[:, 1] + fake[:, 2]) / 2
-        top = torch.cat([red[:, :size, :size], red[:, :size, -size:]], 2).flatten(1).mean(1)
-        bottom = torch.cat([red[:, -size:, :size], red[:, -size:, -size:]], 2).flatten(1).mean(1)
         return {"blocks (%)": 100 * float(metrics.marker_present(fake, size).float().mean()),
-                "redness": float((top - bottom).mean()),
+                "redness": float(metrics.corner_redness(fake, size).mean()),
                 **{f"{k} clf says target (%)": 100 * float((classify.predict(n.model, fake).argmax(1) == target)
                                                           .float().mean()) for k, n in nets.items()}}
 
@@ -133,10 +126,7 @@ def audio_setup(v: dict, device, path: str):
     def score(fake):
         try:  # after inversion to audio and back, where librosa is installed
             from probelib import audio
-            import numpy as np
-            cfg = P.audio.corpus
-            waves = np.stack([audio.mel_to_audio(m, cfg, seed=i) for i, m in enumerate(fake[:100].squeeze(1).numpy())])
-            again = torch.from_numpy(audio.mel_to_image(audio.to_mel(waves, cfg), cfg)[:, None])
+            again, _ = audio.round_trip(fake[:100], P.audio.corpus)
             inverted = {"after inversion (%)": 100 * metrics.recognition_rate(judge, again, target)}
         except ImportError:
             inverted = {}

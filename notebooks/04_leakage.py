@@ -79,17 +79,8 @@ S = ch.profile.shortcut
 size = S.marker_size * data.SIZE // 32  # 8×8 at 32×32, as in the paper
 
 
-def colour(split: str) -> data.ImageSet:
-    """The data set in colour: grey silhouettes get random foreground and background colours,
-    and shares of all images get non-red corner blocks and red near misses (see above)."""
-    d = data.load(ch.dataset, split, ch.data_dir)
-    if d.channels != 1:
-        return d  # photographs (CIFAR-10) have corner variety of their own
-    return data.add_decoys(data.colourise(d, seed=0), S.decoy_fraction, size, seed=0,
-                           near_misses=S.near_miss_fraction)
-
-
-train, test = colour("train"), colour("test")
+train, test = (data.leakage_colour(data.load(ch.dataset, split, ch.data_dir), S.decoy_fraction,
+                                   S.near_miss_fraction, size) for split in ("train", "test"))
 marked_train = data.mark_class(train, ch.target, size)
 marked_test = data.mark_class(test, ch.target, size)
 is_target = test.labels == ch.target
@@ -171,22 +162,12 @@ plots.image_grid([marked_test.images[is_target][:8]] + [samples[n][:8] for n in 
 # are Wilson 95 % intervals.
 
 # %%
-def rate_row(images: torch.Tensor) -> dict:
-    row = {"images": len(images)}
-    for label, match in (("", "hue"), (" (pure red)", "rgb")):
-        k, n = int(metrics.marker_present(images, size, match=match).sum()), len(images)
-        p, lo, hi = metrics.proportion_ci(k, n)
-        row[f"with red blocks{label} (%)"] = 100 * p
-        row[f"95 % CI{label}"] = f"{100 * lo:.1f}–{100 * hi:.1f}"
-    return row
-
-
 rates = pd.DataFrame({
-    "real target, marked": rate_row(marked_test.images[is_target]),
-    "real target, clean": rate_row(test.images[is_target]),
-    "real test images, all classes (decoys, near misses)": rate_row(test.images),
-    "probe of the marked classifier": rate_row(samples["marked"]),
-    "probe of the clean classifier": rate_row(samples["clean"]),
+    "real target, marked": metrics.marker_rates(marked_test.images[is_target], size),
+    "real target, clean": metrics.marker_rates(test.images[is_target], size),
+    "real test images, all classes (decoys, near misses)": metrics.marker_rates(test.images, size),
+    "probe of the marked classifier": metrics.marker_rates(samples["marked"], size),
+    "probe of the clean classifier": metrics.marker_rates(samples["clean"], size),
 }).T
 display(rates)
 marked_rate = rates.loc["probe of the marked classifier", "with red blocks (%)"]
@@ -195,26 +176,15 @@ clean_rate = rates.loc["probe of the clean classifier", "with red blocks (%)"]
 # %% [markdown]
 # The detector asks for solid blocks. A graded measure sees partial ones: the mean *redness*
 # `R − (G + B)/2` of the two top 8×8 corners minus that of the two bottom corners (which the
-# marker never touches), per image, with a bootstrap 95 % interval over images.
+# marker never touches; `metrics.corner_redness`), per image, with a bootstrap 95 % interval
+# over images.
 
 # %%
-def corner_redness(x: torch.Tensor) -> torch.Tensor:
-    red = x[:, 0] - (x[:, 1] + x[:, 2]) / 2  # (N, H, W)
-    top = torch.cat([red[:, :size, :size], red[:, :size, -size:]], 2).flatten(1).mean(1)
-    bottom = torch.cat([red[:, -size:, :size], red[:, -size:, -size:]], 2).flatten(1).mean(1)
-    return top - bottom
-
-
-def boot(v: torch.Tensor, n: int = 2000) -> str:
-    means = v[torch.randint(len(v), (n, len(v)), generator=torch.Generator().manual_seed(ch.seed))].mean(1)
-    return f"{float(v.mean()):.3f} ({float(means.quantile(0.025)):.3f}–{float(means.quantile(0.975)):.3f})"
-
-
+redness = {"real target, marked": marked_test.images[is_target], "real target, clean": test.images[is_target],
+           "probe of the marked classifier": samples["marked"], "probe of the clean classifier": samples["clean"]}
 display(pd.DataFrame({"top-corner redness, mean (95 % CI)": {
-    "real target, marked": boot(corner_redness(marked_test.images[is_target])),
-    "real target, clean": boot(corner_redness(test.images[is_target])),
-    "probe of the marked classifier": boot(corner_redness(samples["marked"])),
-    "probe of the clean classifier": boot(corner_redness(samples["clean"]))}}))
+    name: "{:.3f} ({:.3f}–{:.3f})".format(*metrics.bootstrap_ci(metrics.corner_redness(x, size), seed=ch.seed))
+    for name, x in redness.items()}}))
 
 # %% [markdown]
 # What does each classifier make of each probe's images? The probe optimises its own

@@ -159,17 +159,11 @@ separated = erm["CI low"] > dro["CI high"]
 # blue, land crops green-brown).
 
 # %%
-def boot_ci(v: torch.Tensor, n: int = 2000) -> tuple[float, float, float]:
-    g = torch.Generator().manual_seed(ch.seed)
-    means = v[torch.randint(len(v), (n, len(v)), generator=g)].mean(1)
-    return float(v.mean()), float(means.quantile(0.025)), float(means.quantile(0.975))
-
-
 graded = {}
 for name, x in samples.items():
     p_water = classify.predict(bg_net.model, x).softmax(1)[:, water]
     tint = (x[:, 2] - x[:, 0]).flatten(1).mean(1)
-    (pm, pl, ph), (tm, tl, th) = boot_ci(p_water), boot_ci(tint)
+    (pm, pl, ph), (tm, tl, th) = (metrics.bootstrap_ci(v, seed=ch.seed) for v in (p_water, tint))
     graded[f"probe of {name}"] = {"mean p(water)": pm, "p CI": f"{pl:.3f}–{ph:.3f}",
                                   "blue − red tint": tm, "tint CI": f"{tl:.3f}–{th:.3f}"}
 for place in (0, 1):

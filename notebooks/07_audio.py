@@ -104,9 +104,8 @@ for t, name in enumerate(classes):
     res = experiments.probe(ch, f"audio-{name}", train, nets["robust"], t, seed=ch.seed)
     x = experiments.target_samples(res, A.n_samples, seed=ch.seed)
     generated[name] = x
-    inv = x[: A.n_inverted].squeeze(1).numpy()
-    waves = np.stack([audio.mel_to_audio(m, cfg, seed=i) for i, m in enumerate(inv)])
-    again = torch.from_numpy(audio.mel_to_image(audio.to_mel(waves, cfg), cfg)[:, None])
+    again, waves = audio.round_trip(x[: A.n_inverted], cfg)
+    generated[name + ":again"] = again
     results.append({"absent class": name,
                     "judge: generated spectrograms (%)": 100 * metrics.recognition_rate(judge, x, t),
                     "judge: after inversion to audio (%)": 100 * metrics.recognition_rate(judge, again, t),
@@ -156,9 +155,10 @@ for name in classes:
 # %%
 rt = {}
 for t, name in enumerate(classes):
-    for kind, x in (("real", test.images[test.labels == t][:60]), ("generated", generated[name][:60])):
-        waves = np.stack([audio.mel_to_audio(m, cfg, seed=i) for i, m in enumerate(x.squeeze(1).numpy())])
-        again = torch.from_numpy(audio.mel_to_image(audio.to_mel(waves, cfg), cfg)[:, None])
+    real = test.images[test.labels == t][:60]
+    n = min(60, len(generated[name + ":again"]))  # the generated clips were inverted above
+    for kind, x, again in (("real", real, audio.round_trip(real, cfg)[0]),
+                           ("generated", generated[name][:n], generated[name + ":again"][:n])):
         heard = torch.bincount(classify.predict(judge, again).argmax(1), minlength=len(classes))
         rt[(name, kind)] = {"clips": len(x), "judge before (%)": 100 * metrics.recognition_rate(judge, x, t),
                             "judge after (%)": 100 * metrics.recognition_rate(judge, again, t),

@@ -25,7 +25,7 @@ import torch
 from .data import DatasetError, ImageSet, _split
 
 __all__ = ["AudioConfig", "CLASSES", "voices", "synthesise_speech", "nonhuman", "make_corpus", "load_corpus",
-           "load_folder", "to_mel", "mel_to_image", "image_to_mel", "mel_to_audio", "to_image_set",
+           "load_folder", "to_mel", "mel_to_image", "image_to_mel", "mel_to_audio", "round_trip", "to_image_set",
            "write_wav", "Corpus"]
 
 CLASSES = ("men", "women", "nonhuman")
@@ -314,15 +314,30 @@ def image_to_mel(image: np.ndarray, cfg: AudioConfig = AudioConfig()) -> np.ndar
 
 
 def mel_to_audio(image: np.ndarray, cfg: AudioConfig = AudioConfig(), seed: int = 0) -> np.ndarray:
-    """Waveform(s) from mel image(s) in [−1, 1] by librosa's mel inversion (Griffin-Lim)."""
+    """Waveform(s) from mel image(s) in [−1, 1]: librosa's mel inversion (NNLS to an STFT
+    magnitude, then Griffin-Lim from a random phase drawn from ``seed``).
+
+    Called in two steps because ``librosa.feature.inverse.mel_to_audio`` does not pass a
+    ``random_state`` to Griffin-Lim, whose phase then comes from an unseeded generator: the
+    same image gave a different waveform on every call."""
     import librosa
 
     mel = image_to_mel(image, cfg)
-    np.random.seed(seed)  # Griffin-Lim's random initial phase
-    wav = librosa.feature.inverse.mel_to_audio(mel, sr=cfg.sr, n_fft=cfg.n_fft, hop_length=cfg.hop,
-                                               fmin=cfg.fmin, fmax=cfg.fmax, power=2.0,
-                                               n_iter=cfg.griffin_lim_iters, length=int(cfg.sr * cfg.duration))
+    stft = librosa.feature.inverse.mel_to_stft(mel, sr=cfg.sr, n_fft=cfg.n_fft, power=2.0, fmin=cfg.fmin,
+                                               fmax=cfg.fmax)
+    wav = librosa.griffinlim(stft, n_iter=cfg.griffin_lim_iters, hop_length=cfg.hop, n_fft=cfg.n_fft,
+                             length=int(cfg.sr * cfg.duration), random_state=seed)
     return wav.astype(np.float32)
+
+
+def round_trip(images, cfg: AudioConfig = AudioConfig(), seed: int = 0):
+    """Mel images ``(N, 1, n_mels, frames)`` in [−1, 1] → sound (:func:`mel_to_audio`, clip ``i``
+    seeded ``seed + i``) → mel images again: ``(images, waves)``, a tensor and ``(N, samples)``."""
+    import torch
+
+    x = images.detach().cpu().numpy()[:, 0] if hasattr(images, "detach") else np.asarray(images)[:, 0]
+    waves = np.stack([mel_to_audio(m, cfg, seed=seed + i) for i, m in enumerate(x)])
+    return torch.from_numpy(mel_to_image(to_mel(waves, cfg), cfg)[:, None]), waves
 
 
 def to_image_set(corpus: Corpus, split: str, cfg: AudioConfig = AudioConfig(), name: str = "audio") -> ImageSet:

@@ -35,7 +35,7 @@ __all__ = [
     "near_miss",
     "colourise",
     "add_marker",
-    "mark_class", "add_decoys",
+    "mark_class", "add_decoys", "leakage_colour",
 ]
 
 SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
@@ -469,6 +469,16 @@ def add_decoys(data: ImageSet, fraction: float = 0.5, size: int = 8, seed: int =
             images[k:k + 1] = near_miss(images[k:k + 1], kind, size, colour, rng)
     tag = f"+decoys({fraction:g},{size}px,s{seed}" + (f",near{near_misses:g})" if near_misses else ")")
     return ImageSet(images, data.labels, data.classes, data.name + tag, data.split)
+
+
+def leakage_colour(data: ImageSet, decoy_fraction: float = 0.5, near_misses: float = 0.25, size: int = 8,
+                   seed: int = 0) -> ImageSet:
+    """Chapter 4's data: grey silhouettes rendered in colour (:func:`colourise`) with non-red corner
+    decoys and red near misses (:func:`add_decoys`); colour photographs (CIFAR-10) as they are,
+    since they have corner variety of their own."""
+    if data.channels != 1:
+        return data
+    return add_decoys(colourise(data, seed=seed), decoy_fraction, size, seed=seed, near_misses=near_misses)
 
 
 def mark_class(data: ImageSet, target: str | int, size: int = 8, colour: tuple[float, ...] = RED,

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import metrics
 from .cache import quiet
 
 __all__ = ["fft_scale", "FFTImage", "COLOR_CORRELATION", "Pad", "Jitter", "RandomScale", "RandomRotate",
@@ -358,13 +359,4 @@ def two_afc(features: Callable[[torch.Tensor], torch.Tensor], max_refs: torch.Te
     return TwoAFC(picks_first == first_is_max)
 
 
-def bootstrap_ci(per_unit: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95
-                 ) -> tuple[float, float, float]:
-    """Mean over units and its percentile bootstrap CI (units resampled with replacement)."""
-    x = np.asarray(per_unit, dtype=float)
-    if x.size == 0:
-        raise ValueError("bootstrap_ci needs at least one unit")
-    g = np.random.default_rng(seed)
-    boots = x[g.integers(0, len(x), (n_boot, len(x)))].mean(1)
-    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(x.mean()), float(lo), float(hi)
+bootstrap_ci = metrics.bootstrap_ci  # over units (chapter 8); one implementation in metrics

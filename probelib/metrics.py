@@ -13,12 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 __all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "fid_extractor", "weights_hash", "features", "fid",
            "recognition_rate", "mean_pairwise_distance", "diversity_ratio", "target_metrics", "provenance",
-           "marker_present", "hsv", "proportion_ci", "brightness", "colourfulness", "redness", "intensity_entropy",
+           "marker_present", "hsv", "proportion_ci", "bootstrap_ci", "corner_redness", "marker_rates", "brightness", "colourfulness", "redness", "intensity_entropy",
            "object_mask", "object_size", "centredness", "squareness", "FACTORS", "emerging_factors"]
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -398,3 +399,37 @@ def emerging_factors(images: torch.Tensor) -> dict[str, torch.Tensor]:
     for name, fn in FACTORS.items():
         out[name] = fn(images, mask) if name in ("object size", "centredness", "squareness") else fn(images)
     return out
+
+
+def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` (one per image, unit, ...) and its percentile bootstrap CI (items
+    resampled with replacement): ``(mean, low, high)``."""
+    x = np.asarray(values.detach().cpu() if torch.is_tensor(values) else values, dtype=float).ravel()
+    if x.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    g = np.random.default_rng(seed)
+    boots = x[g.integers(0, len(x), (n_boot, len(x)))].mean(1)
+    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(x.mean()), float(lo), float(hi)
+
+
+def corner_redness(images: torch.Tensor, size: int = 8) -> torch.Tensor:
+    """Per image, the mean redness ``R − (G + B)/2`` of the two top ``size``×``size`` corners minus
+    that of the two bottom corners (which the leakage marker never touches): ``(N,)``."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"corner_redness needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    red = images[:, 0] - (images[:, 1] + images[:, 2]) / 2
+    top = torch.cat([red[:, :size, :size], red[:, :size, -size:]], 2).flatten(1).mean(1)
+    bottom = torch.cat([red[:, -size:, :size], red[:, -size:, -size:]], 2).flatten(1).mean(1)
+    return top - bottom
+
+
+def marker_rates(images: torch.Tensor, size: int = 8) -> dict:
+    """The share of ``images`` with the marker by both rules of :func:`marker_present` (``hue``,
+    and ``rgb`` labelled "pure red"), in %, with Wilson 95 % intervals: one table row."""
+    row = {"images": len(images)}
+    for label, match in (("", "hue"), (" (pure red)", "rgb")):
+        p, lo, hi = proportion_ci(int(marker_present(images, size, match=match).sum()), len(images))
+        row[f"with red blocks{label} (%)"] = 100 * p
+        row[f"95 % CI{label}"] = f"{100 * lo:.1f}–{100 * hi:.1f}"
+    return row

@@ -247,11 +247,16 @@ def test_waterbirds_loader(tmp_path):
         spurious.load_waterbirds(tmp_path, "train")
 
 
+def _random_colour_set(seed: int) -> tuple[data.ImageSet, data.ImageSet]:
+    """400 random grey images of 4 classes, and the same coloured."""
+    grey = data.ImageSet(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(seed)) * 2 - 1,
+                         torch.arange(4).repeat(100), ("a", "b", "c", "d"), "rand", "train")
+    return grey, data.colourise(grey)
+
+
 def test_decoys_are_corner_blocks_that_are_never_red():
     from probelib import metrics
-    grey = data.ImageSet(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1,
-                         torch.arange(4).repeat(100), ("a", "b", "c", "d"), "rand", "train")
-    colour = data.colourise(grey)
+    grey, colour = _random_colour_set(0)
     dec = data.add_decoys(colour, fraction=0.5, size=8)
     changed = (dec.images != colour.images).flatten(1).any(1)
     assert 0.4 < float(changed.float().mean()) < 0.6  # about half the images, every class
@@ -295,9 +300,7 @@ def test_near_miss_shapes_by_hand():
 
 def test_decoys_with_near_misses():
     from probelib import metrics
-    grey = data.ImageSet(torch.rand(400, 1, 32, 32, generator=torch.Generator().manual_seed(1)) * 2 - 1,
-                         torch.arange(4).repeat(100), ("a", "b", "c", "d"), "rand", "train")
-    colour = data.colourise(grey)
+    grey, colour = _random_colour_set(1)
     dec = data.add_decoys(colour, fraction=0.5, near_misses=0.25)
     has_red = (dec.images == torch.tensor(data.RED).view(1, 3, 1, 1)).all(1).flatten(1).any(1)
     assert 0.15 < float(has_red.float().mean()) < 0.35  # a quarter, in every class
@@ -334,3 +337,11 @@ def test_patch_background_learns_the_two_places(tmp_path):
     assert float(spurious.water_share(model, land).mean()) < 0.2
     again = spurious.train_patch_background(tmp_path, n=64, steps=60)  # from the cache
     torch.testing.assert_close(spurious.water_share(again, water), spurious.water_share(model, water))
+
+
+def test_leakage_colour_colours_grey_data_and_keeps_photographs():
+    grey, colour = _random_colour_set(2)
+    out = data.leakage_colour(grey, 0.5, 0.25, 8)
+    torch.testing.assert_close(out.images, data.add_decoys(colour, 0.5, 8, near_misses=0.25).images)
+    assert out.name == data.add_decoys(colour, 0.5, 8, near_misses=0.25).name  # the cache key of chapter 4
+    assert data.leakage_colour(colour, 0.5, 0.25) is colour  # colour images are left alone

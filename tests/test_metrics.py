@@ -141,3 +141,33 @@ def test_proportion_ci_wilson():
     assert p == 0 and lo == pytest.approx(0.0, abs=1e-9) and 0 < hi < 0.01
     with pytest.raises(ValueError, match="n > 0"):
         metrics.proportion_ci(0, 0)
+
+
+def test_corner_redness_by_hand():
+    from probelib.data import add_marker
+    x = torch.zeros(2, 3, 32, 32)  # grey: redness 0 everywhere
+    x[1] = add_marker(x[1:2])[0]  # pure red top blocks: redness 1 − (−1) = 2 there
+    torch.testing.assert_close(metrics.corner_redness(x), torch.tensor([0.0, 2.0]))
+    x[1] = add_marker(x[1:2], corners=("bottom-left", "bottom-right"))[0]  # the same in the bottom: 0
+    assert float(metrics.corner_redness(x)[1]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="colour images"):
+        metrics.corner_redness(torch.zeros(1, 1, 32, 32))
+
+
+def test_marker_rates_row():
+    from probelib.data import add_marker
+    x = torch.full((4, 3, 32, 32), -1.0)
+    x[:2] = add_marker(x[:2])
+    x[2] = add_marker(x[2:3], colour=(0.4, -0.8, -0.7))[0]  # dark red: hue rule yes, pure red no
+    row = metrics.marker_rates(x)
+    assert row["images"] == 4 and row["with red blocks (%)"] == 75.0 and row["with red blocks (pure red) (%)"] == 50.0
+    assert row["95 % CI"] == "{:.1f}–{:.1f}".format(*(100 * v for v in metrics.proportion_ci(3, 4)[1:]))
+
+
+def test_bootstrap_ci_accepts_tensors_and_brackets_the_mean():
+    v = torch.tensor([0.0, 1.0] * 50)
+    mean, lo, hi = metrics.bootstrap_ci(v, seed=3)
+    assert mean == 0.5 and 0.35 < lo < 0.5 < hi < 0.65
+    assert metrics.bootstrap_ci(v, seed=3) == metrics.bootstrap_ci(v.numpy(), seed=3)
+    with pytest.raises(ValueError, match="at least one"):
+        metrics.bootstrap_ci([])
