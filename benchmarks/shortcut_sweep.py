@@ -56,6 +56,24 @@ JOBS = [
     ("audio", {"absent": "men", "adv_eps": 2.0, "epochs": 12}, {}),
     ("audio", {"absent": "women", "adv_eps": 2.0, "epochs": 12}, {}),
     ("audio", {"absent": "nonhuman", "adv_eps": 2.0, "epochs": 12}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.5, "adv_steps": 2}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.5, "adv_steps": 2}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 1.0, "adv_steps": 2}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 1.0, "adv_steps": 2}, {}),
+    ("audio", {"absent": "women", "adv_eps": 2.0}, {"diffaug": False}),
+    ("audio", {"absent": "women", "adv_eps": 2.0}, {"lambda_cls": 4.0}),
+    ("audio", {"absent": "men", "adv_eps": 2.0}, {"diffaug": False}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 2.0}, {"diffaug": False}),
+    ("audio", {"absent": "women", "adv_eps": 2.0}, {"lambda_cls": 10.0}),
+    ("audio", {"absent": "men", "adv_eps": 2.0}, {"lambda_cls": 10.0}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 2.0}, {"lambda_cls": 10.0}),
+    ("audio", {"absent": "men", "adv_eps": 1.0}, {"lambda_cls": 10.0}),
+    ("audio", {"absent": "nonhuman", "adv_eps": 1.0}, {"lambda_cls": 10.0}),
+    ("audio", {"absent": "women", "adv_eps": 1.0}, {"lambda_cls": 10.0}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0, "colours": (0.0, 1.0)}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.0, "colours": (0.0, 1.0)}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0, "fg_size": 16}, {}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.0, "fg_size": 16}, {}),
 ]
 P = profiles.get("cpu")
 S = P.shortcut
@@ -87,9 +105,10 @@ def leakage_setup(v: dict, device):
 
 
 def spurious_setup(v: dict, device):
-    tr, te = spurious.load("train", None, seed=0, scale=S.spurious_scale), spurious.load("test", None, seed=0,
-                                                                                         scale=S.spurious_scale)
-    cfg = dataclasses.replace(S.classifier, adv_eps=v["adv_eps"])
+    look = {k: v[k] for k in ("colours", "fg_size") if k in v}  # the composites' look
+    tr, te = (spurious.load(split, None, seed=0, scale=S.spurious_scale, **look) for split in ("train", "test"))
+    cfg = dataclasses.replace(S.classifier, adv_eps=v["adv_eps"], adv_steps=v.get("adv_steps", S.classifier.adv_steps),
+                              epochs=v.get("epochs", S.classifier.epochs))
     dro = v["probe"] == "DRO"
     net = classify.load_or_train_on(f"classifier-spurious-{v['probe']}", cfg, tr.data, te.data, "/tmp/runs", device,
                                     False, groups=tr.groups if dro else None, dro_eta=S.dro_eta if dro else 0.0)
@@ -97,15 +116,19 @@ def spurious_setup(v: dict, device):
     info = {"average (%)": 100 * float(hit.mean()),
             "worst group (%)": 100 * min(float(hit[te.groups == g].mean()) for g in range(4))}
     n_bg = max(8, round(min(spurious.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
-    bg_train = spurious.by_background(spurious.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4))
+    bg_train = spurious.by_background(spurious.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4, **look))
     bg = classify.load_or_train_on("classifier-spurious-background", S.background, bg_train,
                                    spurious.by_background(te), "/tmp/runs", device, False).model
     target, home = 1, 0
     gan_set = tr.subset((tr.data.labels == home) & (tr.place == home)).data
+    windows = spurious.train_patch_background("/tmp/runs", n=S.window_images, steps=S.window_steps, seed=0)
+    threshold = float(spurious.water_share(windows, te.data.images[te.place == 0]).quantile(0.99))
 
     def score(fake):
         p = classify.predict(bg, fake).softmax(1)[:, 1]
+        share = spurious.water_share(windows, fake)
         return {"on water (%)": 100 * float((p > 0.5).float().mean()), "mean p(water)": float(p.mean()),
+                "water windows (%)": 100 * float((share > threshold).float().mean()),
                 "tint": float((fake[:, 2] - fake[:, 0]).mean()),
                 "probed clf says target (%)": 100 * float((classify.predict(net.model, fake).argmax(1) == target)
                                                           .float().mean())}

@@ -40,8 +40,10 @@ def probe(ch: Chapter, name: str, images: datamod.ImageSet, classifier: TrainedC
           seed: int = 0, progress: bool = True, **changes) -> ProbeGANResult:
     """ProbeGAN on a derived image set (chapters 4–5): the target is dropped from ``images``,
     ``classifier`` is probed, ``profile.shortcut.probe_steps`` generator steps; cached as
-    ``gan-<name>-s<seed>`` (the key also holds the data's name and the classifier's file)."""
-    cfg = dataclasses.replace(ch.profile.probegan, seed=seed, steps=ch.profile.shortcut.probe_steps, **changes)
+    ``gan-<name>-s<seed>`` (the key also holds the data's name and the classifier's file).
+    ``changes`` replace fields of the profile's :class:`ProbeGANConfig` (``steps`` included)."""
+    cfg = dataclasses.replace(ch.profile.probegan, **{"seed": seed, "steps": ch.profile.shortcut.probe_steps,
+                                                      **changes})
     return load_or_train_gan(f"gan-{name}-s{seed}", cfg, images, classifier.model, classifier.path.stem, target,
                              ch.run_dir, ch.device, progress)
 

@@ -72,7 +72,12 @@ class AudioSettings:
     corpus: AudioConfig = AudioConfig()  # clips per class, sample rate, mel parameters
     classifier: ClassifierConfig = ClassifierConfig(augment=False)  # regular and robust (no flips in time)
     evalnet: ClassifierConfig = ClassifierConfig(arch="evalnet", augment=False, seed=1000)
-    robust_eps: float = 2.0
+    # measured on the `cpu` corpus (benchmarks/shortcut_sweep.py, jobs 28-37): ε = 2 leaves the
+    # probed classifier at 75 % test accuracy and its probe of "men" is heard as men 21 % of the
+    # time; ε = 1 (88 %) with λ_cls = 2 draws men and women but not nonhuman sounds; ε = 1 with
+    # λ_cls = 10 draws all three.
+    robust_eps: float = 1.0
+    lambda_cls: float = 10.0  # the probes' λ_cls (the image chapters: the profile's ProbeGAN trainer's)
     probe_steps: int = 600
     n_samples: int = 500  # generated spectrograms per absent class
     n_inverted: int = 100  # of which inverted to audio and re-analysed for the recognition rate
@@ -204,7 +209,7 @@ _CPU = Profile(
                         classifier=ClassifierConfig(width=16, epochs=6, batch_size=64, augment=False, adv_steps=3),
                         evalnet=ClassifierConfig(arch="evalnet", width=32, epochs=8, batch_size=64, augment=False,
                                                  seed=1000),
-                        probe_steps=600, n_samples=500, n_inverted=150, n_wavs=6),
+                        probe_steps=600, n_samples=500, n_inverted=100, n_wavs=6),
 )
 
 _GPU = Profile(

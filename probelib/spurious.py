@@ -109,31 +109,36 @@ def backgrounds(place: str, n: int, seed: int, size: int = 32) -> torch.Tensor:
     return out
 
 
-def _composite(fg: torch.Tensor, bg: torch.Tensor, rng: np.random.Generator, fg_size: int, opacity: float
-               ) -> torch.Tensor:
+def _composite(fg: torch.Tensor, bg: torch.Tensor, rng: np.random.Generator, fg_size: int, opacity: float,
+               colours: tuple[float, float] = (0.55, 1.0)) -> torch.Tensor:
     """Paste grey silhouettes ``fg`` ``(n, 1, H, W)`` (scaled to ``fg_size``, random position, a
-    light random colour, ``opacity``) onto backgrounds ``bg`` ``(n, 3, H, W)``."""
+    random colour whose RGB channels are drawn from ``colours`` in [0, 1], ``opacity``) onto
+    backgrounds ``bg`` ``(n, 3, H, W)``."""
     n, _, h, w = bg.shape
     alpha = F.interpolate((fg + 1) / 2, size=(fg_size, fg_size), mode="bilinear", antialias=True,
                           align_corners=False).clamp(0, 1) * opacity
     out = bg.clone()
     for k in range(n):
         r, c = rng.integers(0, h - fg_size + 1), rng.integers(0, w - fg_size + 1)
-        colour = torch.from_numpy(rng.uniform(0.55, 1.0, 3)).float().view(3, 1, 1) * 2 - 1  # light, any hue
+        colour = torch.from_numpy(rng.uniform(*colours, 3)).float().view(3, 1, 1) * 2 - 1  # any hue
         patch = out[k, :, r : r + fg_size, c : c + fg_size]
         out[k, :, r : r + fg_size, c : c + fg_size] = patch + alpha[k] * (colour - patch)
     return out
 
 
 def make_spurious(split: str = "train", seed: int = 0, scale: float = 1.0, fg_size: int = 22,
-                  opacity: float = 0.85, counts: tuple[int, int, int, int] | None = None) -> SpuriousSet:
+                  opacity: float = 0.85, counts: tuple[int, int, int, int] | None = None,
+                  colours: tuple[float, float] = (0.55, 1.0)) -> SpuriousSet:
     """The offline Waterbirds analogue for ``split`` (``train`` or ``test``).
 
     Silhouettes come from the matching Animal-MNIST split (so no test silhouette is a training
     one); backgrounds and positions are drawn from ``seed`` (test uses another stream).
     ``scale`` multiplies every group size (at least 2 images per group); ``counts`` replaces
-    the Waterbirds group sizes (e.g. equal counts for a background classifier's data).
+    the Waterbirds group sizes (e.g. equal counts for a background classifier's data);
+    ``colours`` is the range of each RGB channel of a bird's colour (default: light birds).
     """
+    if not 0.0 <= colours[0] <= colours[1] <= 1.0:
+        raise ValueError(f"colours must be a range within [0, 1], got {colours}")
     if split not in GROUP_COUNTS:
         raise DatasetError(f"unknown split {split!r}; choose one of: {', '.join(GROUP_COUNTS)}")
     if scale <= 0:
@@ -147,13 +152,14 @@ def make_spurious(split: str = "train", seed: int = 0, scale: float = 1.0, fg_si
         pool = datamod.only_class(animals, SILHOUETTES[CLASSES[y]]).images
         fg = pool[torch.from_numpy(rng.integers(0, len(pool), n))]
         bg = backgrounds(PLACES[b], n, seed=int(rng.integers(2**31)))
-        images.append(_composite(fg, bg, rng, fg_size, opacity))
+        images.append(_composite(fg, bg, rng, fg_size, opacity, colours))
         labels.append(torch.full((n,), y, dtype=torch.int64))
         places.append(torch.full((n,), b, dtype=torch.int64))
     order = torch.from_numpy(rng.permutation(sum(len(l) for l in labels)))
     x, y, p = torch.cat(images)[order], torch.cat(labels)[order], torch.cat(places)[order]
-    name = f"spurious(dog/bird on land/water, s{seed}, ×{scale:g}, fg{fg_size}, op{opacity:g}" + (
-        f", counts{tuple(counts)})" if counts else ")")
+    name = (f"spurious(dog/bird on land/water, s{seed}, ×{scale:g}, fg{fg_size}, op{opacity:g}"
+            + (f", colours{colours[0]:g}-{colours[1]:g}" if tuple(colours) != (0.55, 1.0) else "")
+            + (f", counts{tuple(counts)})" if counts else ")"))
     return SpuriousSet(ImageSet(x.contiguous(), y, CLASSES, name, split), p)
 
 

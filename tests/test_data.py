@@ -222,6 +222,23 @@ def test_spurious_backgrounds_differ_by_family():
         spurious.backgrounds("sky", 1, seed=0)
 
 
+def test_spurious_bird_colours():
+    from probelib import spurious
+
+    kw = dict(seed=0, counts=(4, 4, 4, 4), opacity=1.0)
+    light, black = spurious.make_spurious("train", **kw), spurious.make_spurious("train", colours=(0.0, 0.0), **kw)
+    assert torch.equal(light.place, black.place)  # same draws; only the birds' colour differs
+    changed = (light.data.images - black.data.images).abs().amax(1) > 1e-6  # (N, H, W): bird pixels
+    assert changed.any(1).any(1).all()  # every image has a bird
+    # where the silhouette is solid (black bird: every channel within 0.001 of -1), the light
+    # bird's channels are ≥ 0.55 in [0, 1], i.e. ≥ 0.1 in [-1, 1] (less the ≤ 1 % background left)
+    full = changed & (black.data.images.amax(1) < -0.999)
+    assert full.sum() > 100 and bool((light.data.images.amin(1)[full] >= 0.08).all())
+    assert "colours0-0" in black.data.name and "colours" not in light.data.name
+    with pytest.raises(ValueError, match="colours must be a range within"):
+        spurious.make_spurious("train", colours=(0.8, 0.2), **kw)
+
+
 def test_waterbirds_loader(tmp_path):
     from PIL import Image
 
