@@ -74,6 +74,9 @@ JOBS = [
     ("spurious", {"probe": "DRO", "adv_eps": 0.0, "colours": (0.0, 1.0)}, {}),
     ("spurious", {"probe": "ERM", "adv_eps": 0.0, "fg_size": 16}, {}),
     ("spurious", {"probe": "DRO", "adv_eps": 0.0, "fg_size": 16}, {}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0, "colours": (0.0, 1.0)}, {"lambda_cls": 10.0}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.0}, {"lambda_cls": 10.0}),
+    ("spurious", {"probe": "ERM", "adv_eps": 0.0}, {"lambda_cls": 10.0}),
 ]
 P = profiles.get("cpu")
 S = P.shortcut
