@@ -72,10 +72,10 @@ class AudioSettings:
     corpus: AudioConfig = AudioConfig()  # clips per class, sample rate, mel parameters
     classifier: ClassifierConfig = ClassifierConfig(augment=False)  # regular and robust (no flips in time)
     evalnet: ClassifierConfig = ClassifierConfig(arch="evalnet", augment=False, seed=1000)
-    # measured on the `cpu` corpus (benchmarks/shortcut_sweep.py, jobs 28-37): ε = 2 leaves the
-    # probed classifier at 75 % test accuracy and its probe of "men" is heard as men 21 % of the
-    # time; ε = 1 (88 %) with λ_cls = 2 draws men and women but not nonhuman sounds; ε = 1 with
-    # λ_cls = 10 draws all three.
+    # measured on the `cpu` corpus (benchmarks/shortcut_sweep.py: jobs 12-16 on an H200, 28-37
+    # on 2 cores): ε = 2 leaves the probed classifier at 75 % test accuracy and its probe of "men"
+    # is heard as men 21 % of the time; ε = 1 (88 %) with λ_cls = 2 draws men and women but not
+    # nonhuman sounds; ε = 1 with λ_cls = 10 draws all three.
     robust_eps: float = 1.0
     lambda_cls: float = 10.0  # the probes' λ_cls (the image chapters: the profile's ProbeGAN trainer's)
     probe_steps: int = 600

@@ -41,6 +41,8 @@ BACKGROUNDS = {
 }
 #: images per group (y, place) in the released Waterbirds splits: (landbird, land), (landbird, water),
 #: (waterbird, land), (waterbird, water)
+#: range of each RGB channel (in [0, 1]) of a bird's colour by default: light birds of any hue
+LIGHT_BIRDS = (0.55, 1.0)
 GROUP_COUNTS = {"train": (3498, 184, 56, 1057), "test": (2255, 2255, 642, 642)}
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 
@@ -110,7 +112,7 @@ def backgrounds(place: str, n: int, seed: int, size: int = 32) -> torch.Tensor:
 
 
 def _composite(fg: torch.Tensor, bg: torch.Tensor, rng: np.random.Generator, fg_size: int, opacity: float,
-               colours: tuple[float, float] = (0.55, 1.0)) -> torch.Tensor:
+               colours: tuple[float, float] = LIGHT_BIRDS) -> torch.Tensor:
     """Paste grey silhouettes ``fg`` ``(n, 1, H, W)`` (scaled to ``fg_size``, random position, a
     random colour whose RGB channels are drawn from ``colours`` in [0, 1], ``opacity``) onto
     backgrounds ``bg`` ``(n, 3, H, W)``."""
@@ -128,7 +130,7 @@ def _composite(fg: torch.Tensor, bg: torch.Tensor, rng: np.random.Generator, fg_
 
 def make_spurious(split: str = "train", seed: int = 0, scale: float = 1.0, fg_size: int = 22,
                   opacity: float = 0.85, counts: tuple[int, int, int, int] | None = None,
-                  colours: tuple[float, float] = (0.55, 1.0)) -> SpuriousSet:
+                  colours: tuple[float, float] = LIGHT_BIRDS) -> SpuriousSet:
     """The offline Waterbirds analogue for ``split`` (``train`` or ``test``).
 
     Silhouettes come from the matching Animal-MNIST split (so no test silhouette is a training
@@ -158,7 +160,7 @@ def make_spurious(split: str = "train", seed: int = 0, scale: float = 1.0, fg_si
     order = torch.from_numpy(rng.permutation(sum(len(l) for l in labels)))
     x, y, p = torch.cat(images)[order], torch.cat(labels)[order], torch.cat(places)[order]
     name = (f"spurious(dog/bird on land/water, s{seed}, ×{scale:g}, fg{fg_size}, op{opacity:g}"
-            + (f", colours{colours[0]:g}-{colours[1]:g}" if tuple(colours) != (0.55, 1.0) else "")
+            + (f", colours{colours[0]:g}-{colours[1]:g}" if tuple(colours) != LIGHT_BIRDS else "")
             + (f", counts{tuple(counts)})" if counts else ")"))
     return SpuriousSet(ImageSet(x.contiguous(), y, CLASSES, name, split), p)
 
