@@ -30,7 +30,8 @@ from probelib import classify, data, metrics, profiles, spurious
 from probelib.probegan import ProbeGANTrainer, sample, standing_stats
 
 MILESTONES = (600, 1200, 2000)
-# (chapter, variant, probe changes); variant keys: see the job functions
+# (chapter, variant, probe changes); variant keys: see the job functions (spurious: adv_eps, adv_steps,
+# epochs, colours, fg_size, dro_eta)
 JOBS = [
     ("leakage", {"near_misses": 0.25, "probe": "marked"}, {}),
     ("leakage", {"near_misses": 0.25, "probe": "clean"}, {}),
@@ -77,9 +78,11 @@ JOBS = [
     ("spurious", {"probe": "ERM", "adv_eps": 0.0, "colours": (0.0, 1.0)}, {"lambda_cls": 10.0}),
     ("spurious", {"probe": "DRO", "adv_eps": 0.0}, {"lambda_cls": 10.0}),
     ("spurious", {"probe": "ERM", "adv_eps": 0.0}, {"lambda_cls": 10.0}),
+    ("spurious", {"probe": "DRO", "adv_eps": 0.0, "dro_eta": 0.01}, {"lambda_cls": 10.0}),
 ]
 P = profiles.get("cpu")
 S = P.shortcut
+SEED, RUNS = 0, "/tmp/runs"  # set from --seed and --run-dir
 
 
 def leakage_setup(v: dict, device):
@@ -89,7 +92,8 @@ def leakage_setup(v: dict, device):
     target = train.classes.index("horse")
     sets = {"marked": (data.mark_class(train, target, size), data.mark_class(test, target, size)),
             "clean": (train, test)}
-    nets = {k: classify.load_or_train_on(f"classifier-leakage-{k}", S.leakage, tr, te, "/tmp/runs", device, False)
+    nets = {k: classify.load_or_train_on(f"classifier-leakage-{k}", dataclasses.replace(S.leakage, seed=SEED), tr, te,
+                                         RUNS, device, False)
             for k, (tr, te) in sets.items()}
     others = test.images[test.labels != target][:500]
     probes_of = {"blocks": data.add_marker(others, size), "top bar": data.near_miss(others, "top bar", size),
@@ -111,28 +115,37 @@ def spurious_setup(v: dict, device):
     look = {k: v[k] for k in ("colours", "fg_size") if k in v}  # the composites' look
     tr, te = (spurious.load(split, None, seed=0, scale=S.spurious_scale, **look) for split in ("train", "test"))
     cfg = dataclasses.replace(S.classifier, adv_eps=v["adv_eps"], adv_steps=v.get("adv_steps", S.classifier.adv_steps),
-                              epochs=v.get("epochs", S.classifier.epochs))
+                              epochs=v.get("epochs", S.classifier.epochs), seed=SEED)
     dro = v["probe"] == "DRO"
-    net = classify.load_or_train_on(f"classifier-spurious-{v['probe']}", cfg, tr.data, te.data, "/tmp/runs", device,
-                                    False, groups=tr.groups if dro else None, dro_eta=S.dro_eta if dro else 0.0)
+    net = classify.load_or_train_on(f"classifier-spurious-{v['probe']}", cfg, tr.data, te.data, RUNS, device,
+                                    False, groups=tr.groups if dro else None, dro_eta=v.get("dro_eta", S.dro_eta) if dro else 0.0)
     hit = (classify.predict(net.model, te.data.images).argmax(1) == te.data.labels).float()
     info = {"average (%)": 100 * float(hit.mean()),
             "worst group (%)": 100 * min(float(hit[te.groups == g].mean()) for g in range(4))}
     n_bg = max(8, round(min(spurious.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
     bg_train = spurious.by_background(spurious.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4, **look))
     bg = classify.load_or_train_on("classifier-spurious-background", S.background, bg_train,
-                                   spurious.by_background(te), "/tmp/runs", device, False).model
+                                   spurious.by_background(te), RUNS, device, False).model
     target, home = 1, 0
     gan_set = tr.subset((tr.data.labels == home) & (tr.place == home)).data
-    windows = spurious.train_patch_background("/tmp/runs", n=S.window_images, steps=S.window_steps, seed=0)
+    windows = spurious.train_patch_background(RUNS, n=S.window_images, steps=S.window_steps, seed=0)
     threshold = float(spurious.water_share(windows, te.data.images[te.place == 0]).quantile(0.99))
+    land_tint = spurious.tint(te.data.images[te.place == 0])
+    blue, blue95 = float(land_tint.quantile(0.99)), float(land_tint.quantile(0.95))  # of real land images
+    colour = float(spurious.water_colour(te.data.images[te.place == 0]).quantile(0.99))  # as for the windows
+    info["real water bluer than land (%)"] = 100 * float((spurious.tint(te.data.images[te.place == 1]) > blue)
+                                                         .float().mean())
 
     def score(fake):
         p = classify.predict(bg, fake).softmax(1)[:, 1]
         share = spurious.water_share(windows, fake)
         return {"on water (%)": 100 * float((p > 0.5).float().mean()), "mean p(water)": float(p.mean()),
                 "water windows (%)": 100 * float((share > threshold).float().mean()),
-                "tint": float((fake[:, 2] - fake[:, 0]).mean()),
+                "tint": float(spurious.tint(fake).mean()),
+                "bluer than land (%)": 100 * float((spurious.tint(fake) > blue).float().mean()),
+                "bluer than land p95 (%)": 100 * float((spurious.tint(fake) > blue95).float().mean()),
+                "water colour (%)": 100 * float((spurious.water_colour(fake) > colour).float().mean()),
+                "mean water-coloured pixels (%)": 100 * float(spurious.water_colour(fake).mean()),
                 "probed clf says target (%)": 100 * float((classify.predict(net.model, fake).argmax(1) == target)
                                                           .float().mean())}
 
@@ -143,9 +156,10 @@ def audio_setup(v: dict, device, path: str):
     d = torch.load(path)
     train, test = (data.ImageSet(d[f"{s}_x"], d[f"{s}_y"], tuple(d["classes"]), "audio-mel", s) for s in ("train", "test"))
     A = P.audio
-    clf_cfg = dataclasses.replace(A.classifier, adv_eps=v["adv_eps"], epochs=v.get("epochs", A.classifier.epochs))
-    clf = classify.load_or_train_on("classifier-audio", clf_cfg, train, test, "/tmp/runs", device, False)
-    judge = classify.load_or_train_on("classifier-audio-eval", A.evalnet, train, test, "/tmp/runs", device, False).model
+    clf_cfg = dataclasses.replace(A.classifier, adv_eps=v["adv_eps"], epochs=v.get("epochs", A.classifier.epochs),
+                                  seed=SEED)
+    clf = classify.load_or_train_on("classifier-audio", clf_cfg, train, test, RUNS, device, False)
+    judge = classify.load_or_train_on("classifier-audio-eval", A.evalnet, train, test, RUNS, device, False).model
     target = train.classes.index(v["absent"])
     info = {"probed clf test acc (%)": 100 * clf.record["test_acc"]}
 
@@ -186,8 +200,13 @@ def main() -> None:
     parser.add_argument("--milestones", default=",".join(map(str, MILESTONES)))
     parser.add_argument("--save-samples", metavar="NPZ", help="keep 64 samples of the last milestone")
     parser.add_argument("--profile", default="cpu", help="smoke: a seconds-long check of the script itself")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the probed classifier's and the GAN's seed (data and judges keep theirs)")
+    parser.add_argument("--run-dir", default="/tmp/runs",
+                        help="cache of the job's classifiers (one per process when jobs run side by side)")
     args = parser.parse_args()
-    global P, S
+    global P, S, SEED, RUNS
+    SEED, RUNS = args.seed, args.run_dir
     P = profiles.get(args.profile)
     S = P.shortcut
     if args.list:
@@ -205,7 +224,7 @@ def main() -> None:
     images, clf, target, info, score = (setup(v, device) if setup else audio_setup(v, device, args.audio))
     milestones = [int(m) for m in args.milestones.split(",")]
     steps = S.probe_steps if chapter != "audio" else P.audio.probe_steps
-    cfg = dataclasses.replace(P.probegan, seed=0, steps=max(milestones), **changes)
+    cfg = dataclasses.replace(P.probegan, seed=SEED, steps=max(milestones), **changes)
     trainer = ProbeGANTrainer(cfg, images, clf, target, device=device)
     print(json.dumps({"job": args.job, "setup_s": time.perf_counter() - start, "profile_steps": steps, **info}),
           flush=True)
@@ -213,8 +232,8 @@ def main() -> None:
         trainer.run(until=m, progress=False)
         G = copy.deepcopy(trainer.G_ema)
         standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=0)
-        fake = sample(G, target, 500, seed=0)
-        row = {"job": args.job, "chapter": chapter, **v, "changes": changes, "step": m,
+        fake = sample(G, target, 500, seed=SEED)
+        row = {"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
                "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info, **score(fake)}
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")

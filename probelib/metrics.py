@@ -413,6 +413,32 @@ def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, level: float = 0.95)
     return float(x.mean()), float(lo), float(hi)
 
 
+def rates_above(scores: dict[str, torch.Tensor], threshold: float) -> dict[str, dict[str, float]]:
+    """For each named set of per-image ``scores``: the images, the mean score, and the share of
+    images scoring above ``threshold`` with its Wilson 95 % interval (:func:`proportion_ci`), all
+    in percent: one table row per name."""
+    rows = {}
+    for name, v in scores.items():
+        v = torch.as_tensor(v).flatten()
+        p, lo, hi = proportion_ci(int((v > threshold).sum()), len(v))
+        rows[name] = {"images": len(v), "mean (%)": 100 * float(v.float().mean()), "above (%)": 100 * p,
+                      "CI low": 100 * lo, "CI high": 100 * hi}
+    return rows
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` (one per independent run: seeds, say) and its Student-t interval
+    (statsmodels ``DescrStatsW.tconfint_mean``): ``(mean, low, high)``. Use it where the runs, not
+    the images inside one run, are the unit of replication."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    x = np.asarray(values.detach().cpu() if torch.is_tensor(values) else values, dtype=float).ravel()
+    if x.size < 2:
+        raise ValueError(f"mean_ci needs at least two values, got {x.size}")
+    lo, hi = DescrStatsW(x).tconfint_mean(alpha=1 - level)
+    return float(x.mean()), float(lo), float(hi)
+
+
 def corner_redness(images: torch.Tensor, size: int = 8) -> torch.Tensor:
     """Per image, the mean redness ``R − (G + B)/2`` of the two top ``size``×``size`` corners minus
     that of the two bottom corners (which the leakage marker never touches): ``(N,)``."""

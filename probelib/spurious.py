@@ -28,7 +28,7 @@ from .data import DatasetError, ImageSet
 
 __all__ = ["CLASSES", "PLACES", "BACKGROUNDS", "GROUP_COUNTS", "SpuriousSet", "backgrounds", "make_spurious",
            "load_waterbirds", "load", "group_names", "by_background", "PatchBackground", "train_patch_background",
-           "water_share"]
+           "water_share", "tint", "water_colour_mask", "water_colour", "LIGHT_BIRDS"]
 
 CLASSES = ("landbird", "waterbird")
 PLACES = ("land", "water")
@@ -274,3 +274,31 @@ def water_share(model: PatchBackground, images: torch.Tensor, stride: int = 4) -
     n, c, a, b = windows.shape[:4]
     logits = model(windows.permute(0, 2, 3, 1, 4, 5).reshape(-1, c, p, p))
     return (logits.argmax(1) == PLACES.index("water")).float().reshape(n, a * b).mean(1)
+
+
+def tint(images: torch.Tensor) -> torch.Tensor:
+    """Per image, the mean blue − red value: ``(N,)``. Water backgrounds are tinted blue, land
+    backgrounds earthy, so it grades an image from land (negative) towards water (positive)."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"tint needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    return (images[:, 2] - images[:, 0]).flatten(1).mean(1)
+
+
+def water_colour_mask(images: torch.Tensor, margin: float = 0.1,
+                      birds: tuple[float, float] = LIGHT_BIRDS) -> torch.Tensor:
+    """Per pixel, whether it is coloured like water and unlike any bird: ``(N, H, W)`` bool.
+
+    A pixel counts when it is bluer than red by more than ``margin`` (water tints are blue, land
+    tints earthy) *and* some channel is darker than the birds' lowest channel value ``birds[0]``
+    (on the [0, 1] scale), so a light-blue bird never counts; only dark blue, as in the water
+    photographs, does. It reads colour wherever it is painted, bird or background."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"water_colour needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    blue = images[:, 2] - images[:, 0] > margin
+    dark = images.min(1).values < 2 * birds[0] - 1
+    return blue & dark
+
+
+def water_colour(images: torch.Tensor, margin: float = 0.1, birds: tuple[float, float] = LIGHT_BIRDS) -> torch.Tensor:
+    """Per image, the share of its pixels that :func:`water_colour_mask` counts: ``(N,)`` in [0, 1]."""
+    return water_colour_mask(images, margin, birds).float().flatten(1).mean(1)

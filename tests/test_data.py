@@ -347,6 +347,34 @@ def test_water_share_counts_windows_by_hand():
         spurious.water_share(BlueIsWater(8), torch.zeros(2, 1, 32, 32))
 
 
+def test_tint_is_blue_minus_red_per_image():
+    x = torch.zeros(3, 3, 4, 4)
+    x[0, 2] = 1.0  # all blue: +1
+    x[1, 0] = 0.5  # all red at 0.5: −0.5
+    x[2, 2, :2] = 1.0  # blue in the top half, green elsewhere (ignored): +0.5
+    x[2, 1] = 1.0
+    torch.testing.assert_close(spurious.tint(x), torch.tensor([1.0, -0.5, 0.5]))
+    with pytest.raises(ValueError, match="colour images"):
+        spurious.tint(torch.zeros(2, 1, 4, 4))
+
+
+def test_water_colour_counts_dark_blue_pixels_not_light_birds():
+    x = torch.zeros(2, 3, 4, 4)
+    x[0, 2] = -0.2  # dark blue everywhere: blue − red 0.8, darkest channel −1 (below a bird's 0.1)
+    x[0, 0] = -1.0
+    x[0, 1] = -0.6
+    x[1] = torch.tensor([0.2, 0.4, 0.9]).view(3, 1, 1)  # a light-blue bird: bluer, but no channel below 0.1
+    x[1, :, 0, :2] = torch.tensor([-0.8, -0.5, -0.1]).view(3, 1)  # two dark-blue pixels
+    x[1, :, 1, 0] = torch.tensor([-0.8, -0.5, -0.75])  # dark but only 0.05 bluer than red: not counted
+    mask = spurious.water_colour_mask(x)
+    assert mask.shape == (2, 4, 4) and bool(mask[0].all())
+    assert mask[1].nonzero().tolist() == [[0, 0], [0, 1]]
+    torch.testing.assert_close(spurious.water_colour(x), torch.tensor([1.0, 2 / 16]))
+    assert float(spurious.water_colour(x, birds=(0.0, 1.0))[1]) == 0.0  # were birds allowed black, nothing is
+    with pytest.raises(ValueError, match="colour images"):
+        spurious.water_colour(torch.zeros(2, 1, 4, 4))
+
+
 def test_patch_background_learns_the_two_places(tmp_path):
     model = spurious.train_patch_background(tmp_path, n=64, steps=60)
     land, water = spurious.backgrounds("land", 16, seed=99), spurious.backgrounds("water", 16, seed=98)

@@ -143,6 +143,26 @@ def test_proportion_ci_wilson():
         metrics.proportion_ci(0, 0)
 
 
+def test_rates_above_counts_with_wilson_intervals():
+    rows = metrics.rates_above({"a": torch.tensor([0.0, 0.2, 0.6, 0.9]), "b": [0.1] * 10}, threshold=0.5)
+    assert rows["a"]["images"] == 4 and rows["a"]["above (%)"] == 50.0
+    assert rows["a"]["mean (%)"] == pytest.approx(42.5)
+    _, lo, hi = metrics.proportion_ci(2, 4)
+    assert (rows["a"]["CI low"], rows["a"]["CI high"]) == pytest.approx((100 * lo, 100 * hi))
+    assert rows["b"]["above (%)"] == 0.0 and rows["b"]["CI low"] == pytest.approx(0.0, abs=1e-9)
+    assert metrics.rates_above({"c": [0.5]}, threshold=0.5)["c"]["above (%)"] == 0.0  # strictly above
+
+
+def test_mean_ci_is_the_student_t_interval():
+    mean, lo, hi = metrics.mean_ci(torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0]))
+    # mean 3, sd √2.5, se √0.5, t(0.975, 4) = 2.7764: 3 ± 1.9632
+    assert mean == 3.0 and lo == pytest.approx(1.0368, abs=1e-3) and hi == pytest.approx(4.9632, abs=1e-3)
+    assert metrics.mean_ci([2.0, 2.0, 2.0]) == (2.0, 2.0, 2.0)
+    assert metrics.mean_ci([1.0, 2.0, 3.0, 4.0, 5.0], level=0.5)[2] < hi  # a lower level, a narrower interval
+    with pytest.raises(ValueError, match="at least two"):
+        metrics.mean_ci([1.0])
+
+
 def test_corner_redness_by_hand():
     from probelib.data import add_marker
     x = torch.zeros(2, 3, 32, 32)  # grey: redness 0 everywhere
