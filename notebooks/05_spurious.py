@@ -110,10 +110,11 @@ if "group_weights" in nets["DRO"].record["history"][-1]:
 # The probes weight the classifier's cross-entropy by λ_cls = 10 (`spurious_lambda_cls` of the
 # profile; chapters 2–4 use 2). The GAN's image set holds land only, so its realism critics pull
 # every sample towards grass and gravel; at λ_cls = 2 the classifier's pull lost that contest, and
-# in the book's earlier runs neither probe painted anything the judges below could tell apart
-# (window judge 0.4 % vs 0.0 %). At λ_cls = 10 both probes make their classifier say "waterbird"
-# for every sample (the last column below), so whatever each probe draws is what that classifier
-# accepts as a waterbird (measured first with `benchmarks/shortcut_sweep.py`, jobs 42–44).
+# in the book's earlier runs neither the image-level nor the window judge below could tell the
+# two probes apart (window judge 0.4 % vs 0.0 %; the colour judge did not exist yet). At
+# λ_cls = 10 both probes make their classifier say "waterbird" for every sample (the last column
+# below), so whatever each probe draws is what that classifier accepts as a waterbird (measured
+# first with `benchmarks/shortcut_sweep.py`, jobs 42–44).
 
 # %%
 target = ch.target
