@@ -31,10 +31,9 @@ def main() -> None:
     cfg = dataclasses.replace(S.classifier, epochs=args.epochs)
     net = classify.load_or_train_on("dro", cfg, tr.data, te.data, "/tmp/dro_eta", "cpu", False,
                                     groups=tr.groups, dro_eta=args.eta)
-    hit = (classify.predict(net.model, te.data.images).argmax(1) == te.data.labels).float()
-    groups = [100 * float(hit[te.groups == g].mean()) for g in range(4)]
-    row = {"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * float(hit.mean()),
-           "groups (%)": dict(zip(spurious.group_names(), groups)), "worst group (%)": min(groups),
+    average, per_group = spurious.group_accuracy(net.model, te)
+    row = {"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * average,
+           "groups (%)": {g: 100 * v for g, v in per_group.items()}, "worst group (%)": 100 * min(per_group.values()),
            "train min": net.record["seconds"] / 60}
     print(json.dumps(row), flush=True)
     if args.out:

@@ -86,11 +86,9 @@ nets = {
 }
 acc = {}
 for name, net in nets.items():
-    pred = classify.predict(net.model, te.data.images).argmax(1)
-    hit = (pred == te.data.labels).float()
-    per_group = {g: 100 * float(hit[te.groups == i].mean()) for i, g in enumerate(names)}
-    acc[name] = {"average (%)": 100 * float(hit.mean()), **per_group, "worst group (%)": min(per_group.values()),
-                 "train min": net.record["seconds"] / 60}
+    average, per_group = spurious.group_accuracy(net.model, te)
+    acc[name] = {"average (%)": 100 * average, **{g: 100 * v for g, v in per_group.items()},
+                 "worst group (%)": 100 * min(per_group.values()), "train min": net.record["seconds"] / 60}
 acc = pd.DataFrame(acc).T
 display(acc.round(1))
 print("paper (real Waterbirds, ResNet-50): waterbirds on land 30.8 % (ERM) vs 79.7 % (DRO)")
@@ -284,8 +282,7 @@ measured = project_root() / "benchmarks" / "measured"
 seed_files = [measured / "shortcut_sweep_h100_seeds.jsonl", measured / "shortcut_sweep_cpu_seeds.jsonl"]
 if all(f.is_file() for f in seed_files):
     runs = pd.DataFrame([json.loads(line) for f in seed_files for line in f.read_text().splitlines() if line.strip()])
-    runs["classifier"] = [p if p == "ERM" else f"DRO η = {0.1 if pd.isna(e) else e:g}"
-                          for p, e in zip(runs["probe"], runs.get("dro_eta", pd.Series(float("nan"), runs.index)))]
+    runs["classifier"] = [p if p == "ERM" else f"DRO η = {e:g}" for p, e in zip(runs["probe"], runs["dro_eta"])]
     judges = {"average (%)": "average (%)", "worst group (%)": "worst group (%)", "tint": "blue − red tint",
               "water colour (%)": "water-coloured (%)", "water windows (%)": "water windows (%)",
               "on water (%)": "on water (%)"}
@@ -307,7 +304,8 @@ if all(f.is_file() for f in seed_files):
     ours = f"DRO η = {S.dro_eta:g}"
     for other in classifiers[1:]:
         both = wide[[("water-coloured (%)", "ERM"), ("water-coloured (%)", other)]].dropna()
-        ci = {c: both[("water-coloured (%)", c)].map(lambda r: metrics.proportion_ci(round(5 * r), 500))
+        n_img = 500  # images the sweep scores per run
+        ci = {c: both[("water-coloured (%)", c)].map(lambda r: metrics.proportion_ci(round(r / 100 * n_img), n_img))
               for c in ("ERM", other)}
         apart = [ci["ERM"][s_][1] > ci[other][s_][2] for s_ in both.index]
         tints = wide["blue − red tint"][["ERM", other]].dropna()

@@ -24,11 +24,12 @@ import torch
 import torch.nn.functional as F
 
 from . import data as datamod
+from .classify import predict
 from .data import DatasetError, ImageSet
 
 __all__ = ["CLASSES", "PLACES", "BACKGROUNDS", "GROUP_COUNTS", "SpuriousSet", "backgrounds", "make_spurious",
            "load_waterbirds", "load", "group_names", "by_background", "PatchBackground", "train_patch_background",
-           "water_share", "tint", "water_colour_mask", "water_colour", "LIGHT_BIRDS"]
+           "water_share", "tint", "water_colour_mask", "water_colour", "LIGHT_BIRDS", "group_accuracy"]
 
 CLASSES = ("landbird", "waterbird")
 PLACES = ("land", "water")
@@ -39,10 +40,10 @@ BACKGROUNDS = {
     "land": (("grass", "gravel", "brick"), (25.0, 110.0)),
     "water": (("moon", "hubble_deep_field", "coffee"), (185.0, 235.0)),
 }
-#: images per group (y, place) in the released Waterbirds splits: (landbird, land), (landbird, water),
-#: (waterbird, land), (waterbird, water)
 #: range of each RGB channel (in [0, 1]) of a bird's colour by default: light birds of any hue
 LIGHT_BIRDS = (0.55, 1.0)
+#: images per group (y, place) in the released Waterbirds splits: (landbird, land), (landbird, water),
+#: (waterbird, land), (waterbird, water)
 GROUP_COUNTS = {"train": (3498, 184, 56, 1057), "test": (2255, 2255, 642, 642)}
 SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 
@@ -263,12 +264,16 @@ def train_patch_background(run_dir: str | Path, n: int = 3000, patch: int = 8, s
     return model.eval()
 
 
+def _need_colour(images: torch.Tensor, who: str) -> None:
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise ValueError(f"{who} needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+
+
 @torch.no_grad()
 def water_share(model: PatchBackground, images: torch.Tensor, stride: int = 4) -> torch.Tensor:
     """Per image, the share of its ``patch``×``patch`` windows (every ``stride`` px) that ``model``
     calls water: ``(N,)`` in [0, 1]."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"water_share needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    _need_colour(images, "water_share")
     p = model.patch
     windows = images.unfold(2, p, stride).unfold(3, p, stride)  # (N, 3, a, b, p, p)
     n, c, a, b = windows.shape[:4]
@@ -279,8 +284,7 @@ def water_share(model: PatchBackground, images: torch.Tensor, stride: int = 4) -
 def tint(images: torch.Tensor) -> torch.Tensor:
     """Per image, the mean blue − red value: ``(N,)``. Water backgrounds are tinted blue, land
     backgrounds earthy, so it grades an image from land (negative) towards water (positive)."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"tint needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    _need_colour(images, "tint")
     return (images[:, 2] - images[:, 0]).flatten(1).mean(1)
 
 
@@ -292,8 +296,7 @@ def water_colour_mask(images: torch.Tensor, margin: float = 0.1,
     tints earthy) *and* some channel is darker than the birds' lowest channel value ``birds[0]``
     (on the [0, 1] scale), so a light-blue bird never counts; only dark blue, as in the water
     photographs, does. It reads colour wherever it is painted, bird or background."""
-    if images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"water_colour needs colour images (N, 3, H, W), got {tuple(images.shape)}")
+    _need_colour(images, "water_colour")
     blue = images[:, 2] - images[:, 0] > margin
     dark = images.min(1).values < 2 * birds[0] - 1
     return blue & dark
@@ -302,3 +305,11 @@ def water_colour_mask(images: torch.Tensor, margin: float = 0.1,
 def water_colour(images: torch.Tensor, margin: float = 0.1, birds: tuple[float, float] = LIGHT_BIRDS) -> torch.Tensor:
     """Per image, the share of its pixels that :func:`water_colour_mask` counts: ``(N,)`` in [0, 1]."""
     return water_colour_mask(images, margin, birds).float().flatten(1).mean(1)
+
+
+def group_accuracy(model: torch.nn.Module, s: SpuriousSet) -> tuple[float, dict[str, float]]:
+    """Test accuracy of ``model`` on ``s``: the average and one per group (named by
+    :func:`group_names`), as fractions; the worst group is the minimum of the second."""
+    hit = (predict(model, s.data.images).argmax(1) == s.data.labels).float()
+    names = group_names(s.data.classes)
+    return float(hit.mean()), {names[g]: float(hit[s.groups == g].mean()) for g in range(len(names))}

@@ -375,6 +375,23 @@ def test_water_colour_counts_dark_blue_pixels_not_light_birds():
         spurious.water_colour(torch.zeros(2, 1, 4, 4))
 
 
+def test_group_accuracy_by_hand():
+    class SaysWaterbird(torch.nn.Module):  # always class 1
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.stack([torch.zeros(len(x)), torch.ones(len(x))], 1) + self.w
+
+    labels, place = torch.tensor([0, 0, 1, 1, 1, 1]), torch.tensor([0, 1, 0, 1, 1, 1])
+    s = spurious.SpuriousSet(data.ImageSet(torch.zeros(6, 3, 4, 4), labels, spurious.CLASSES, "t", "test"), place)
+    average, per_group = spurious.group_accuracy(SaysWaterbird(), s)
+    assert average == pytest.approx(4 / 6)
+    assert per_group == {"landbird on land": 0.0, "landbird on water": 0.0, "waterbird on land": 1.0,
+                         "waterbird on water": 1.0}
+
+
 def test_patch_background_learns_the_two_places(tmp_path):
     model = spurious.train_patch_background(tmp_path, n=64, steps=60)
     land, water = spurious.backgrounds("land", 16, seed=99), spurious.backgrounds("water", 16, seed=98)
