@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/classifier_epoch.py
 
 clean-book:
-	rm -rf book/_build book/chapters/*.ipynb book/runs.md
+	rm -rf book/_build book/chapters/*.ipynb book/results.md
 
 clean-runs:
 	rm -rf runs

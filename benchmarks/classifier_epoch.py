@@ -1,21 +1,20 @@
-"""Time one classifier epoch (regular and PGD-robust) and one PGD step, by hand (not a test).
+"""Time one classifier epoch (regular, PGD-robust, the judge) and one PGD step, by hand (not a test).
 
-    .venv/bin/python benchmarks/classifier_epoch.py [--profile cpu] [--device cpu]
+    .venv/bin/python benchmarks/classifier_epoch.py [--profile cpu] [--device cpu] [--out FILE]
 
-Prints a small table; results go into the README by hand, with the machine they ran on.
+Prints one JSON line per measurement, stamped with the date, machine and command; ``--out``
+appends them to a file (``benchmarks/measured/*.jsonl`` for the Results page).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
+import json
 import time
 
-import torch
-
-from probelib import data, profiles
-from probelib.attacks import pgd_l2
-from probelib.classify import pick_device, train_classifier
+import probelib as pl
+from probelib import core, data
+from probelib.book import profiles
 
 
 def _time(fn, repeats: int = 3) -> float:
@@ -26,26 +25,34 @@ def _time(fn, repeats: int = 3) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+def _emit(row: dict, out: str | None) -> None:
+    line = json.dumps(core.stamp(row))
+    print(line, flush=True)
+    if out:
+        with open(out, "a") as f:
+            f.write(line + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--out")
     args = parser.parse_args()
-    device = pick_device(args.device)
+    device = core.pick_device(args.device)
     p = profiles.get(args.profile)
-    train = data.load(p.classifier.dataset, "train")
-    print(f"device {device}, {os.cpu_count()} cores, torch {torch.__version__}, profile {p.name}, "
-          f"{len(train)} training images")
+    train = data.load("animal-mnist", "train")
     for kind in ("regular", "robust", "eval"):
         cfg = dataclasses.replace(p.classifier_config(kind), epochs=1)
         start = time.perf_counter()
-        model, _ = train_classifier(cfg, train, device=device, progress=False)
-        print(f"one epoch, {kind:8s} ({cfg.arch}, width {cfg.width}, adv_steps {cfg.adv_steps if cfg.adv_eps else 0}):"
-              f" {time.perf_counter() - start:6.1f} s")
+        model, _ = pl.train_classifier(cfg, train, device=device, progress=False)
+        _emit({"what": f"one epoch, {kind} ({cfg.arch}, width {cfg.width})", "profile": p.name,
+               "adv_steps": cfg.adv_steps if cfg.adv_eps else 0, "train_images": len(train),
+               "seconds": time.perf_counter() - start}, args.out)
         if kind == "regular":
             x, y = train.images[:250].to(device), train.labels[:250].to(device)
-            step = _time(lambda: pgd_l2(model, x, y, p.robust_eps, steps=1))
-            print(f"one PGD-L2 step on 250 images: {step * 1000:6.1f} ms")
+            step = _time(lambda: pl.train.pgd_l2(model, x, y, p.robust_eps, steps=1))
+            _emit({"what": "one PGD-L2 step on 250 images", "profile": p.name, "seconds": step}, args.out)
 
 
 if __name__ == "__main__":

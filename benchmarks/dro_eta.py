@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/dro_eta.py DATA_SEED ETA EPOCHS [--out FILE]
 
-Trains one group-DRO classifier on the Waterbirds analogue (``spurious.load`` with
+Trains one group-DRO classifier on the Waterbirds analogue (``data.waterbirds.load_spurious`` with
 ``seed=DATA_SEED``, the `cpu` profile's classifier otherwise) and prints its average and per-group
 test accuracy as a JSON line (appended to ``--out`` when given). Classifiers are cached in
 ``/tmp/dro_eta`` so that the book's run cache is never touched.
@@ -15,7 +15,9 @@ import json
 
 import torch
 
-from probelib import classify, profiles, spurious
+import probelib as pl
+from probelib import core, data, measure, models
+from probelib.book import profiles
 
 
 def main() -> None:
@@ -27,14 +29,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     S = profiles.get("cpu").shortcut
-    tr, te = (spurious.load(s, None, seed=args.data_seed, scale=S.spurious_scale) for s in ("train", "test"))
+    tr, te = (data.waterbirds.load_spurious(s, None, seed=args.data_seed, scale=S.spurious_scale)
+              for s in ("train", "test"))
     cfg = dataclasses.replace(S.classifier, epochs=args.epochs)
-    net = classify.load_or_train_on("dro", cfg, tr.data, te.data, "/tmp/dro_eta", "cpu", False,
-                                    groups=tr.groups, dro_eta=args.eta)
-    average, per_group = spurious.group_accuracy(net.model, te)
-    row = {"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * average,
+    net = pl.load_or_train_classifier(cfg, tr.data, te.data, "/tmp/dro_eta", "cpu", False, groups=tr.groups,
+                                      dro_eta=args.eta, name="dro")
+    average, per_group = measure.group_accuracy(net.model, te)
+    row = core.stamp({"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * average,
            "groups (%)": {g: 100 * v for g, v in per_group.items()}, "worst group (%)": 100 * min(per_group.values()),
-           "train min": net.record["seconds"] / 60}
+           "train min": net.record["seconds"] / 60})
     print(json.dumps(row), flush=True)
     if args.out:
         with open(args.out, "a") as f:

@@ -1,4 +1,4 @@
-"""How do ProbeGAN and NAIVE compare as training gets longer? A sweep for issue 4, at the
+"""How do ProbeGAN and NAIVE compare as training gets longer? A sweep of the trainer recipe, at the
 `cpu` profile's model scale, meant for a GPU (runs on the CPU too, slowly).
 
     .venv/bin/python benchmarks/recipe_sweep.py --job 0 --out sweep.jsonl [--budget 420]
@@ -22,10 +22,9 @@ import time
 
 import torch
 
-from probelib import data, metrics, profiles
-from probelib.baselines import method_config
-from probelib.classify import load_or_train_classifier, pick_device
-from probelib.probegan import ProbeGANTrainer, sample, standing_stats
+import probelib as pl
+from probelib import core, data, measure, models
+from probelib.book import profiles
 
 MILESTONES = (700, 1500, 3000, 6000, 10000)
 # (method, probed classifier, seed, trainer changes)
@@ -66,25 +65,25 @@ def main() -> None:
     torch.set_num_threads(1)
     method, kind, seed, changes = JOBS[args.job]
     P = profiles.get("cpu")
-    device = pick_device(args.device)
-    nets = {k: load_or_train_classifier(P.classifier_config(k, "animal-mnist", 0), args.run_dir, None, "cpu", False)
-            for k in ("regular", "robust", "eval")}
-    judge = nets["eval"].model.eval()
+    device = core.pick_device(args.device)
     train = data.load("animal-mnist", "train")
+    nets = {k: pl.load_or_train_classifier(P.classifier_config(k, 0), train, None, args.run_dir, "cpu", False)
+            for k in ("regular", "robust", "eval")}
+    judge = nets["eval"].model.eval()  # the development judge: the only one a sweep may look at
     full = data.load("animal-mnist", "all")
     target = train.classes.index("horse")
     real = data.only_class(full, target).images
-    cfg = method_config(method, dataclasses.replace(P.probegan, seed=seed, steps=max(milestones)), **changes)
+    cfg = pl.train.method_config(method, dataclasses.replace(P.probegan, seed=seed, steps=max(milestones)), **changes)
     clf = nets[kind].model if (kind and cfg.lambda_cls > 0) else None
-    trainer = ProbeGANTrainer(cfg, train, clf, target, device=device)
+    trainer = pl.train.ProbeGANTrainer(cfg, train, clf, target, device=device)
     for m in milestones:
         trainer.run(until=m, progress=False)
         G = copy.deepcopy(trainer.G_ema)
-        standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=seed)
-        fake = sample(G, target, P.n_samples, seed=seed)
-        row = {"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes, "step": m,
+        pl.train.standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=seed)
+        fake = pl.train.sample(G, target, P.n_samples, seed=seed)
+        row = core.stamp({"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes, "step": m,
                "s_per_step": trainer.seconds / trainer.step, "device": str(device),
-               **metrics.target_metrics(judge, fake, real, target)}
+               **measure.target_metrics(judge, fake, real, target)})
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)

@@ -1,4 +1,4 @@
-"""Which settings make a probe paint the shortcut (issue 5) and draw the speech classes (issue 7)?
+"""Which settings make a probe paint the shortcut (chapters 4, 5) and draw the speech classes (chapter 7)?
 A sweep at the `cpu` profile's model scale, meant for a GPU (runs on the CPU too, slowly).
 
     .venv/bin/python benchmarks/shortcut_sweep.py --list
@@ -26,8 +26,9 @@ import time
 
 import torch
 
-from probelib import classify, data, metrics, profiles, spurious
-from probelib.probegan import ProbeGANTrainer, sample, standing_stats
+import probelib as pl
+from probelib import core, data, measure, models
+from probelib.book import profiles
 
 MILESTONES = (600, 1200, 2000)
 # (chapter, variant, probe changes); variant keys: see the job functions (spurious: adv_eps, adv_steps,
@@ -92,20 +93,20 @@ def leakage_setup(v: dict, device):
     target = train.classes.index("horse")
     sets = {"marked": (data.mark_class(train, target, size), data.mark_class(test, target, size)),
             "clean": (train, test)}
-    nets = {k: classify.load_or_train_on(f"classifier-leakage-{k}", dataclasses.replace(S.leakage, seed=SEED), tr, te,
-                                         RUNS, device, False)
+    nets = {k: pl.load_or_train_classifier(dataclasses.replace(S.leakage, seed=SEED), tr, te, RUNS, device, False,
+                                           name=f"leakage-{k}")
             for k, (tr, te) in sets.items()}
     others = test.images[test.labels != target][:500]
     probes_of = {"blocks": data.add_marker(others, size), "top bar": data.near_miss(others, "top bar", size),
                  "one corner": data.near_miss(others, "one top corner", size),
                  "small blocks": data.add_marker(others, 4)}
-    info = {f"{k} clf: {p} -> target (%)": 100 * float((classify.predict(n.model, x).argmax(1) == target).float().mean())
+    info = {f"{k} clf: {p} -> target (%)": 100 * float((models.predict(n.model, x).argmax(1) == target).float().mean())
             for k, n in nets.items() for p, x in probes_of.items()}
 
     def score(fake):
-        return {"blocks (%)": 100 * float(metrics.marker_present(fake, size).float().mean()),
-                "redness": float(metrics.corner_redness(fake, size).mean()),
-                **{f"{k} clf says target (%)": 100 * float((classify.predict(n.model, fake).argmax(1) == target)
+        return {"blocks (%)": 100 * float(measure.marker_present(fake, size).float().mean()),
+                "redness": float(measure.corner_redness(fake, size).mean()),
+                **{f"{k} clf says target (%)": 100 * float((models.predict(n.model, fake).argmax(1) == target)
                                                           .float().mean()) for k, n in nets.items()}}
 
     return train, nets[v["probe"]].model, target, info, score
@@ -113,32 +114,35 @@ def leakage_setup(v: dict, device):
 
 def spurious_setup(v: dict, device):
     look = {k: v[k] for k in ("colours", "fg_size") if k in v}  # the composites' look
-    tr, te = (spurious.load(split, None, seed=0, scale=S.spurious_scale, **look) for split in ("train", "test"))
+    tr, te = (data.waterbirds.load_spurious(split, None, seed=0, scale=S.spurious_scale, **look)
+              for split in ("train", "test"))
     cfg = dataclasses.replace(S.classifier, adv_eps=v["adv_eps"], adv_steps=v.get("adv_steps", S.classifier.adv_steps),
                               epochs=v.get("epochs", S.classifier.epochs), seed=SEED)
     dro = v["probe"] == "DRO"
-    net = classify.load_or_train_on(f"classifier-spurious-{v['probe']}", cfg, tr.data, te.data, RUNS, device,
-                                    False, groups=tr.groups if dro else None, dro_eta=v.get("dro_eta", S.dro_eta) if dro else 0.0)
-    average, per_group = spurious.group_accuracy(net.model, te)
+    net = pl.load_or_train_classifier(cfg, tr.data, te.data, RUNS, device, False, groups=tr.groups if dro else None,
+                                      dro_eta=v.get("dro_eta", S.dro_eta) if dro else 0.0,
+                                      name=f"spurious-{v['probe']}")
+    average, per_group = measure.group_accuracy(net.model, te)
     info = {"average (%)": 100 * average, "worst group (%)": 100 * min(per_group.values()),
             **({"dro_eta": v.get("dro_eta", S.dro_eta)} if dro else {})}
-    n_bg = max(8, round(min(spurious.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
-    bg_train = spurious.by_background(spurious.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4, **look))
-    bg = classify.load_or_train_on("classifier-spurious-background", S.background, bg_train,
-                                   spurious.by_background(te), RUNS, device, False).model
+    n_bg = max(8, round(min(data.waterbirds.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
+    bg_train = data.waterbirds.by_background(
+        data.waterbirds.make_spurious("train", seed=1, scale=1.0, counts=(n_bg,) * 4, **look))
+    bg = pl.load_or_train_classifier(S.background, bg_train, data.waterbirds.by_background(te), RUNS, device, False,
+                                     name="spurious-background").model
     target, home = 1, 0
     gan_set = tr.subset((tr.data.labels == home) & (tr.place == home)).data
-    windows = spurious.train_patch_background(RUNS, n=S.window_images, steps=S.window_steps, seed=0)
-    threshold = float(spurious.water_share(windows, te.data.images[te.place == 0]).quantile(0.99))
-    land_tint = spurious.tint(te.data.images[te.place == 0])
+    windows = measure.train_patch_background(RUNS, n=S.window_images, steps=S.window_steps, seed=0)
+    threshold = float(measure.water_share(windows, te.data.images[te.place == 0]).quantile(0.99))
+    land_tint = measure.tint(te.data.images[te.place == 0])
     blue, blue95 = float(land_tint.quantile(0.99)), float(land_tint.quantile(0.95))  # of real land images
-    colour = float(spurious.water_colour(te.data.images[te.place == 0]).quantile(0.99))  # as for the windows
-    info["real water bluer than land (%)"] = 100 * float((spurious.tint(te.data.images[te.place == 1]) > blue)
+    colour = float(measure.water_colour(te.data.images[te.place == 0]).quantile(0.99))  # as for the windows
+    info["real water bluer than land (%)"] = 100 * float((measure.tint(te.data.images[te.place == 1]) > blue)
                                                          .float().mean())
 
     def score(fake):
-        p = classify.predict(bg, fake).softmax(1)[:, 1]
-        share, tint, coloured = spurious.water_share(windows, fake), spurious.tint(fake), spurious.water_colour(fake)
+        p = models.predict(bg, fake).softmax(1)[:, 1]
+        share, tint, coloured = measure.water_share(windows, fake), measure.tint(fake), measure.water_colour(fake)
         return {"on water (%)": 100 * float((p > 0.5).float().mean()), "mean p(water)": float(p.mean()),
                 "water windows (%)": 100 * float((share > threshold).float().mean()),
                 "tint": float(tint.mean()),
@@ -146,32 +150,31 @@ def spurious_setup(v: dict, device):
                 "bluer than land p95 (%)": 100 * float((tint > blue95).float().mean()),
                 "water colour (%)": 100 * float((coloured > colour).float().mean()),
                 "mean water-coloured pixels (%)": 100 * float(coloured.mean()),
-                "probed clf says target (%)": 100 * float((classify.predict(net.model, fake).argmax(1) == target)
+                "probed clf says target (%)": 100 * float((models.predict(net.model, fake).argmax(1) == target)
                                                           .float().mean())}
 
     return gan_set, net.model, target, info, score
 
 
 def audio_setup(v: dict, device, path: str):
-    d = torch.load(path)
+    d = torch.load(path, weights_only=True)
     train, test = (data.ImageSet(d[f"{s}_x"], d[f"{s}_y"], tuple(d["classes"]), "audio-mel", s) for s in ("train", "test"))
     A = P.audio
     clf_cfg = dataclasses.replace(A.classifier, adv_eps=v["adv_eps"], epochs=v.get("epochs", A.classifier.epochs),
                                   seed=SEED)
-    clf = classify.load_or_train_on("classifier-audio", clf_cfg, train, test, RUNS, device, False)
-    judge = classify.load_or_train_on("classifier-audio-eval", A.evalnet, train, test, RUNS, device, False).model
+    clf = pl.load_or_train_classifier(clf_cfg, train, test, RUNS, device, False, name="audio")
+    judge = pl.load_or_train_classifier(A.evalnet, train, test, RUNS, device, False, name="audio-eval").model
     target = train.classes.index(v["absent"])
     info = {"probed clf test acc (%)": 100 * clf.record["test_acc"]}
 
     def score(fake):
         try:  # after inversion to audio and back, where librosa is installed
-            from probelib import audio
-            again, _ = audio.round_trip(fake[:100], P.audio.corpus)
-            inverted = {"after inversion (%)": 100 * metrics.recognition_rate(judge, again, target)}
+            again, _ = data.mel.round_trip(fake[:100], P.audio.corpus)
+            inverted = {"after inversion (%)": 100 * measure.recognition_rate(judge, again, target)}
         except ImportError:
             inverted = {}
-        return {"recognition (%)": 100 * metrics.recognition_rate(judge, fake, target), **inverted,
-                "probed clf says target (%)": 100 * float((classify.predict(clf.model, fake).argmax(1) == target)
+        return {"recognition (%)": 100 * measure.recognition_rate(judge, fake, target), **inverted,
+                "probed clf says target (%)": 100 * float((models.predict(clf.model, fake).argmax(1) == target)
                                                           .float().mean())}
 
     return train, clf.model, target, info, score
@@ -179,11 +182,10 @@ def audio_setup(v: dict, device, path: str):
 
 def prepare_audio(out: str) -> None:
     """Store the `cpu` corpus's mel images (built or cached under ``runs/``) for a device without librosa."""
-    from probelib import audio
 
     cfg = P.audio.corpus
-    corpus = audio.load_corpus(cfg, "runs")
-    sets = {s: audio.to_image_set(corpus, s, cfg) for s in ("train", "test")}
+    corpus = data.speech.load_corpus(cfg, "runs")
+    sets = {s: data.speech.to_image_set(corpus, s, cfg) for s in ("train", "test")}
     torch.save({"classes": list(sets["train"].classes), **{f"{s}_x": d.images for s, d in sets.items()},
                 **{f"{s}_y": d.labels for s, d in sets.items()}}, out)
 
@@ -218,23 +220,24 @@ def main() -> None:
         return
     start = time.perf_counter()
     torch.set_num_threads(1)
-    device = classify.pick_device(args.device)
+    device = core.pick_device(args.device)
     chapter, v, changes = JOBS[args.job]
     setup = {"leakage": leakage_setup, "spurious": spurious_setup}.get(chapter)
     images, clf, target, info, score = (setup(v, device) if setup else audio_setup(v, device, args.audio))
     milestones = [int(m) for m in args.milestones.split(",")]
     steps = S.probe_steps if chapter != "audio" else P.audio.probe_steps
     cfg = dataclasses.replace(P.probegan, seed=SEED, steps=max(milestones), **changes)
-    trainer = ProbeGANTrainer(cfg, images, clf, target, device=device)
+    trainer = pl.train.ProbeGANTrainer(cfg, images, clf, target, device=device)
     print(json.dumps({"job": args.job, "setup_s": time.perf_counter() - start, "profile_steps": steps, **info}),
           flush=True)
     for m in milestones:
         trainer.run(until=m, progress=False)
         G = copy.deepcopy(trainer.G_ema)
-        standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=0)
-        fake = sample(G, target, 500, seed=SEED)
-        row = {"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
-               "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info, **score(fake)}
+        pl.train.standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=0)
+        fake = pl.train.sample(G, target, 500, seed=SEED)
+        row = core.stamp({"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
+                          "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info,
+                          **score(fake)})
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)

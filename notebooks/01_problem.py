@@ -42,12 +42,11 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import data, experiments, plots
-from probelib.attacks import class_visualisation, gaussian_noise
-from probelib.chapter import setup
-from probelib.classify import accuracy, predict, robust_accuracy
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 P = ch.profile
 print(f"profile {P.name!r} on {ch.device}; dataset {ch.dataset!r} with {len(ch.classes)} classes; "
@@ -64,13 +63,13 @@ print(f"profile {P.name!r} on {ch.device}; dataset {ch.dataset!r} with {len(ch.c
 # experiment seed.
 
 # %%
-train = data.load(ch.dataset, "train", ch.data_dir)
-test = data.load(ch.dataset, "test", ch.data_dir)
+train = ch.load("train")
+test = ch.load("test")
 print(f"train {tuple(train.images.shape)}, test {tuple(test.images.shape)}, "
       f"values in [{train.images.min():.0f}, {train.images.max():.0f}]")
 per_class = max(4, P.vis_n)
 rows = [train.images[train.labels == c][:per_class] for c in range(train.num_classes)]
-plots.image_grid(rows, train.classes, title=f"{ch.dataset}: {per_class} training images per class");
+viz.image_grid(rows, train.classes, title=f"{ch.dataset}: {per_class} training images per class");
 
 # %% [markdown]
 # ## The target-absence split
@@ -81,7 +80,7 @@ plots.image_grid(rows, train.classes, title=f"{ch.dataset}: {per_class} training
 # output per class. The function is short enough to read in full:
 
 # %%
-plots.source(data.without_class)
+viz.source(data.without_class)
 
 # %%
 absent = data.without_class(train, ch.target_class)
@@ -91,7 +90,7 @@ display(counts)
 assert (absent.labels != ch.target).all() and absent.classes == train.classes
 print(f"{ch.target_class!r} images left in the GAN's image set: {int((absent.labels == ch.target).sum())}; "
       f"label space still has {absent.num_classes} classes")
-plots.bar_counts({"full": train.counts(), "target absent": absent.counts()},
+viz.bar_counts({"full": train.counts(), "target absent": absent.counts()},
                  title=f"Images per class, with and without {ch.target_class!r}");
 
 # %% [markdown]
@@ -128,7 +127,7 @@ g = torch.Generator().manual_seed(ch.seed)
 order = torch.randperm(len(test), generator=g)
 limit = P.eval_limit or len(test)
 x_eval, y_eval = test.images[order[:limit]], test.labels[order[:limit]]
-curves = {k: {eps: robust_accuracy(nets[k].model, x_eval, y_eval, eps, P.attack_steps) for eps in P.eps_grid}
+curves = {k: {eps: pl.train.robust_accuracy(nets[k].model, x_eval, y_eval, eps, P.attack_steps) for eps in P.eps_grid}
           for k in ("regular", "robust")}
 eps = P.robust_eps
 table = pd.DataFrame([
@@ -137,7 +136,7 @@ table = pd.DataFrame([
         "parameters": sum(p.numel() for p in net.model.parameters()),
         "train time (s)": round(net.record["seconds"], 1),
         "from cache": net.cache_hit,
-        "clean test accuracy (%)": 100 * accuracy(net.model, test.images, test.labels),
+        "clean test accuracy (%)": 100 * models.accuracy(net.model, test.images, test.labels),
         f"PGD-L2 accuracy at ε = {eps:g} (%)": 100 * curves[k][eps] if k in curves else float("nan"),
     }
     for k, net in nets.items()
@@ -146,7 +145,7 @@ display(table.round(1))
 print(f"clean accuracy on all {len(test)} test images; PGD ({P.attack_steps} steps) on {limit} test images")
 
 # %%
-plots.eps_curve({names[k]: list(c.items()) for k, c in curves.items()}, chosen_eps=eps);
+viz.eps_curve({names[k]: list(c.items()) for k, c in curves.items()}, chosen_eps=eps);
 display(pd.DataFrame({names[k]: {f"ε = {e:g}": round(100 * a, 1) for e, a in c.items()}
                       for k, c in curves.items()}))
 reg, rob = curves["regular"], curves["robust"]
@@ -167,19 +166,19 @@ print(f"at the chosen ε = {eps:g}: regular {100 * reg[eps]:.1f} % (below 30 %: 
 # i.e. they draw the class.
 
 # %%
-plots.source(class_visualisation)
+viz.source(pl.train.class_visualisation)
 
 # %%
 targets = torch.arange(train.num_classes).repeat_interleave(P.vis_n)  # (classes * n,)
-start = gaussian_noise(absent.images, len(targets), seed=ch.seed)  # fitted without the target class
+start = pl.train.gaussian_noise(absent.images, len(targets), seed=ch.seed)  # fitted without the target class
 shape = (train.num_classes, P.vis_n, *train.images.shape[1:])
-looks = {k: class_visualisation(nets[k].model, start, targets, P.vis_eps, P.vis_steps).cpu().view(shape)
+looks = {k: pl.train.class_visualisation(nets[k].model, start, targets, P.vis_eps, P.vis_steps).cpu().view(shape)
          for k in ("regular", "robust")}  # (classes, n, C, H, W)
 rows, labels = [start[: P.vis_n]], ["start (noise)"]
 for c, name in enumerate(train.classes):
     rows += [looks["regular"][c], looks["robust"][c]]
     labels += [f"{name} · regular", f"{name} · robust"]
-plots.image_grid(rows, labels, title=f"Targeted PGD from noise (ε = {P.vis_eps:g}, {P.vis_steps} steps)", cell=0.8);
+viz.image_grid(rows, labels, title=f"Targeted PGD from noise (ε = {P.vis_eps:g}, {P.vis_steps} steps)", cell=0.8);
 
 # %% [markdown]
 # How recognisable are these images? The probed classifiers are of course convinced (they
@@ -193,14 +192,18 @@ for k in ("regular", "robust"):
     imgs = looks[k].flatten(0, 1)
     rows.append({
         "probed classifier": names[k],
-        "its own verdict (%)": 100 * float((predict(nets[k].model, imgs).argmax(1) == targets).float().mean()),
-        "judge's verdict (%)": 100 * float((predict(nets["eval"].model, imgs).argmax(1) == targets).float().mean()),
+        "its own verdict (%)": 100 * float((models.predict(nets[k].model, imgs).argmax(1) == targets).float().mean()),
+        "judge's verdict (%)": 100 * float((models.predict(nets["eval"].model, imgs).argmax(1) == targets).float().mean()),
     })
 verdict = pd.DataFrame(rows).set_index("probed classifier").round(1)
 display(verdict)
 judge = verdict["judge's verdict (%)"]
 print(f"the judge recognises {judge.iloc[1]:.0f} % of the robust classifier's images as their class "
       f"and {judge.iloc[0]:.0f} % of the regular one's (chance: {100 / train.num_classes:.0f} %)")
+book.glue("judge_robust_looks", float(judge.iloc[1]))
+book.glue("judge_regular_looks", float(judge.iloc[0]))
+book.finding(f"targeted PGD from noise: the judge recognises {judge.iloc[1]:.1f} % of the robust classifier's "
+             f"images as their class, {judge.iloc[0]:.1f} % of the regular one's (chance {100 / train.num_classes:.0f} %)")
 
 # %% [markdown]
 # The contrast is the point of the paper's robust/regular comparison: the regular

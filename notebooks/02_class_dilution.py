@@ -43,16 +43,16 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import data, experiments, metrics, plots
-from probelib.chapter import setup
-from probelib.probegan import ProbeGANTrainer
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 P = ch.profile
-train = data.load(ch.dataset, "train", ch.data_dir)
+train = ch.load("train")
 nets = experiments.classifiers(ch)  # chapter 1's classifiers and judge, from the cache
-fid_feats = metrics.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
+fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
 real_target = experiments.real_target_images(ch)  # evaluation only: never used to train or select
 C = len(ch.classes)
 print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch {P.probegan.batch_size}, "
@@ -77,7 +77,7 @@ print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch {P
 # fakes, Du gets every fake):
 
 # %%
-plots.source(ProbeGANTrainer.d_step)
+viz.source(pl.ProbeGANTrainer.d_step)
 
 # %% [markdown]
 # ## The ablation
@@ -111,16 +111,22 @@ rows = []
 for name, res in runs.items():
     share = (1 / C) if "target_fraction" not in settings[name] else settings[name]["target_fraction"]
     rows.append({"setting": name, "target share of Du's fakes": share,
-                 **metrics.target_metrics(nets["eval"].model, samples[name], real_target, ch.target, fid_features=fid_feats),
+                 **measure.target_metrics(nets["eval"].model, samples[name], real_target, ch.target, fid_features=fid_feats),
                  "s / step": res.seconds_per_step, "from cache": res.cache_hit})
 table = pd.DataFrame(rows).set_index("setting")
 display(table.round(3))
-print(metrics.provenance(fid_feats, len(real_target), P.n_samples))
+print(measure.provenance(fid_feats, len(real_target), P.n_samples))
 print(f"recognition: the judge's top-1 on {P.n_samples} generated {ch.target_class!r} images; diversity: "
       "mean pairwise distance of judge features, generated over real")
+rec = table["recognition (%)"]
+for name in table.index:
+    book.glue(f"recognition {name}", float(rec[name]))
+book.finding(f"{ch.target_class} absent, one seed: recognised {rec['1/C (paper)']:.1f} % at dilution 1/C, "
+             f"{rec[f'{max(P.dilution_fractions):g}']:.1f} % with only target fakes in Du's batch, "
+             f"{rec['no Dc (1/C)']:.1f} % without Dc, {rec[PAPER]:.1f} % with the paper's exact recipe")
 
 # %%
-plots.metric_panels(table, ["recognition (%)", "intra-FID", "diversity (× real)"],
+viz.metric_panels(table, ["recognition (%)", "intra-FID", "diversity (× real)"],
                     title=f"Dilution ablation, target {ch.target_class!r}, robust classifier");
 
 # %% [markdown]
@@ -130,13 +136,13 @@ plots.metric_panels(table, ["recognition (%)", "intra-FID", "diversity (× real)
 # %%
 grid = [real_target[torch.randperm(len(real_target), generator=torch.Generator().manual_seed(ch.seed))[:8]]]
 grid += [samples[name][:8] for name in runs]
-plots.image_grid(grid, [f"real {ch.target_class}"] + list(runs), title=f"Generated {ch.target_class!r}", cell=0.8);
+viz.image_grid(grid, [f"real {ch.target_class}"] + list(runs), title=f"Generated {ch.target_class!r}", cell=0.8);
 
 # %% [markdown]
 # The paper-default run's losses (the same run is Table 1's ProbeGAN-robust row):
 
 # %%
-plots.loss_curves(runs["1/C (paper)"].history, ["d_hinge", "d_wgan", "gp", "g_hinge", "g_wgan", "g_cls"]);
+viz.loss_curves(runs["1/C (paper)"].history, ["d_hinge", "d_wgan", "gp", "g_hinge", "g_wgan", "g_cls"]);
 
 # %%
 best = table["recognition (%)"].idxmax()

@@ -51,20 +51,21 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import classify, data, experiments, losses, metrics, plots, spurious
-from probelib.chapter import setup
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 S = ch.profile.shortcut
 offline = dict(seed=ch.seed, scale=S.spurious_scale)
-tr = spurious.load("train", ch.data_dir, **offline)
-te = spurious.load("test", ch.data_dir, **offline)
-names = spurious.group_names(tr.data.classes)
+tr = data.waterbirds.load_spurious("train", ch.data_dir, **offline)
+te = data.waterbirds.load_spurious("test", ch.data_dir, **offline)
+names = data.waterbirds.group_names(tr.data.classes)
 display(pd.DataFrame({"train": tr.group_counts(), "test": te.group_counts()}))
 
 # %%
-plots.image_grid([tr.data.images[tr.groups == g][:10] for g in range(4)], names,
+viz.image_grid([tr.data.images[tr.groups == g][:10] for g in range(4)], names,
                  title="Training images per group (the minority groups are rare)", cell=0.8);
 
 # %% [markdown]
@@ -72,21 +73,21 @@ plots.image_grid([tr.data.images[tr.groups == g][:10] for g in range(4)], names,
 #
 # The same ResNet, settings and seed; ERM minimises the mean loss, group DRO the weighted
 # loss `Σ_g q_g ℓ_g` with online weights `q_g ∝ q_g·exp(η ℓ_g)` (Sagawa et al. 2019,
-# Algorithm 1; `probelib.losses.group_dro`), which shift weight to whichever group is worst.
+# Algorithm 1; `probelib.train.losses.group_dro`), which shift weight to whichever group is worst.
 
 # %%
-plots.source(losses.group_dro)
+viz.source(pl.train.losses.group_dro)
 
 # %%
 cfg = S.classifier
 nets = {
-    "ERM": classify.load_or_train_on("classifier-spurious-erm", cfg, tr.data, te.data, ch.run_dir, ch.device),
-    "DRO": classify.load_or_train_on("classifier-spurious-dro", cfg, tr.data, te.data, ch.run_dir, ch.device,
-                                     groups=tr.groups, dro_eta=S.dro_eta),
+    "ERM": pl.load_or_train_classifier(cfg, tr.data, te.data, ch.run_dir, ch.device, name="spurious-erm"),
+    "DRO": pl.load_or_train_classifier(cfg, tr.data, te.data, ch.run_dir, ch.device,
+                                     groups=tr.groups, dro_eta=S.dro_eta, name="spurious-dro"),
 }
 acc = {}
 for name, net in nets.items():
-    average, per_group = spurious.group_accuracy(net.model, te)
+    average, per_group = measure.group_accuracy(net.model, te)
     acc[name] = {"average (%)": 100 * average, **{g: 100 * v for g, v in per_group.items()},
                  "worst group (%)": 100 * min(per_group.values()), "train min": net.record["seconds"] / 60}
 acc = pd.DataFrame(acc).T
@@ -122,18 +123,18 @@ probes = {name: experiments.probe(ch, f"spurious-{name.lower()}-{ch.target_class
                                   seed=ch.seed, lambda_cls=S.spurious_lambda_cls)
           for name, net in nets.items()}
 samples = {name: experiments.target_samples(res, S.n_samples, seed=ch.seed) for name, res in probes.items()}
-print(f"GAN image set: {len(gan_set)} images, all {gan_set.classes[home]} on {spurious.PLACES[home]}")
+print(f"GAN image set: {len(gan_set)} images, all {gan_set.classes[home]} on {data.waterbirds.PLACES[home]}")
 
-n_bg = max(8, round(min(spurious.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
-bg_train = spurious.by_background(spurious.make_spurious("train", seed=ch.seed + 1, scale=1.0, counts=(n_bg,) * 4))
-bg_test = spurious.by_background(te)
-bg_net = classify.load_or_train_on("classifier-spurious-background", S.background, bg_train, bg_test,
-                                   ch.run_dir, ch.device)
+n_bg = max(8, round(min(data.waterbirds.GROUP_COUNTS["train"]) * 10 * S.spurious_scale))
+bg_train = data.waterbirds.by_background(data.waterbirds.make_spurious("train", seed=ch.seed + 1, scale=1.0, counts=(n_bg,) * 4))
+bg_test = data.waterbirds.by_background(te)
+bg_net = pl.load_or_train_classifier(S.background, bg_train, bg_test,
+                                   ch.run_dir, ch.device, name="spurious-background")
 print(f"background classifier: trained on {len(bg_train)} balanced images; "
       f"test accuracy {100 * bg_net.record['test_acc']:.1f} % on the test set's backgrounds")
 
 # %%
-plots.image_grid([te.data.images[te.groups == 2 * target + 1][:8], te.data.images[te.groups == 2 * target][:8]]
+viz.image_grid([te.data.images[te.groups == 2 * target + 1][:8], te.data.images[te.groups == 2 * target][:8]]
                  + [samples[n][:8] for n in probes],
                  [f"real {ch.target_class} on water", f"real {ch.target_class} on land"]
                  + [f"probe of {n}" for n in probes],
@@ -143,18 +144,18 @@ plots.image_grid([te.data.images[te.groups == 2 * target + 1][:8], te.data.image
 # ## How often the probe paints water
 
 # %%
-water = spurious.PLACES.index("water")
+water = data.waterbirds.PLACES.index("water")
 rows, bg_pred = {}, {}
 for name, x in samples.items():
-    bg_pred[name] = classify.predict(bg_net.model, x).argmax(1)
+    bg_pred[name] = models.predict(bg_net.model, x).argmax(1)
     k = int((bg_pred[name] == water).sum())
-    p, lo, hi = metrics.proportion_ci(k, len(x))
+    p, lo, hi = measure.proportion_ci(k, len(x))
     rows[f"probe of {name}"] = {"images": len(x), "on water (%)": 100 * p, "CI low": 100 * lo, "CI high": 100 * hi,
                                 f"its classifier says {ch.target_class} (%)":
-                                    100 * metrics.recognition_rate(nets[name].model, x, target)}
+                                    100 * measure.recognition_rate(nets[name].model, x, target)}
 ref = te.subset(te.data.labels == home)  # for scale: the background classifier on real test images
 rows["real test images (50 % water)"] = {"images": len(ref.place),
-                                         "on water (%)": 100 * float((classify.predict(bg_net.model, ref.data.images).argmax(1)
+                                         "on water (%)": 100 * float((models.predict(bg_net.model, ref.data.images).argmax(1)
                                                                       == water).float().mean()),
                                          "CI low": float("nan"), "CI high": float("nan")}
 water_rates = pd.DataFrame(rows).T
@@ -172,15 +173,15 @@ separated = erm["CI low"] > dro["CI high"]
 # %%
 graded = {}
 for name, x in samples.items():
-    p_water = classify.predict(bg_net.model, x).softmax(1)[:, water]
-    (pm, pl, ph), (tm, tl, th) = (metrics.bootstrap_ci(v, seed=ch.seed) for v in (p_water, spurious.tint(x)))
+    p_water = models.predict(bg_net.model, x).softmax(1)[:, water]
+    (pm, pl, ph), (tm, tl, th) = (measure.bootstrap_ci(v, seed=ch.seed) for v in (p_water, measure.tint(x)))
     graded[f"probe of {name}"] = {"mean p(water)": pm, "p CI": f"{pl:.3f}–{ph:.3f}",
                                   "blue − red tint": tm, "tint CI": f"{tl:.3f}–{th:.3f}"}
 for place in (0, 1):
     x = te.data.images[te.place == place]
-    graded[f"real test images on {spurious.PLACES[place]}"] = {
-        "mean p(water)": float(classify.predict(bg_net.model, x).softmax(1)[:, water].mean()), "p CI": "",
-        "blue − red tint": float(spurious.tint(x).mean()), "tint CI": ""}
+    graded[f"real test images on {data.waterbirds.PLACES[place]}"] = {
+        "mean p(water)": float(models.predict(bg_net.model, x).softmax(1)[:, water].mean()), "p CI": "",
+        "blue − red tint": float(measure.tint(x).mean()), "tint CI": ""}
 graded = pd.DataFrame(graded).T
 display(graded)
 
@@ -191,7 +192,7 @@ display(graded)
 # around and says land for both probes, but the two probes do not draw the same thing. In this
 # data every bird is light (each RGB channel at least 0.55 on the [0, 1] scale): a bird may be
 # light blue, but never *dark* blue. Dark blue is the colour of the water photographs. The colour
-# judge `spurious.water_colour` counts the pixels that are bluer than red by more than 0.1 *and*
+# judge `measure.water_colour` counts the pixels that are bluer than red by more than 0.1 *and*
 # darker than any bird can be, wherever they are in the image, and an image counts as
 # water-coloured when that share exceeds the 99th percentile of real land-background test
 # images (the same rule as the window judge below: about 1 % of real land scenes count). On the
@@ -199,13 +200,13 @@ display(graded)
 # holds there; the threshold, set on real land scenes, still keeps them at about 1 %.
 
 # %%
-plots.source(spurious.water_colour_mask)
+viz.source(measure.water_colour_mask)
 
 # %%
-colour_real = {place: spurious.water_colour(te.data.images[te.place == i]) for i, place in enumerate(spurious.PLACES)}
+colour_real = {place: measure.water_colour(te.data.images[te.place == i]) for i, place in enumerate(data.waterbirds.PLACES)}
 colour_threshold = float(colour_real["land"].quantile(0.99))
-colour = {name: spurious.water_colour(x) for name, x in samples.items()}
-colour_rates = pd.DataFrame(metrics.rates_above(
+colour = {name: measure.water_colour(x) for name, x in samples.items()}
+colour_rates = pd.DataFrame(measure.rates_above(
     {**{f"probe of {n}": colour[n] for n in samples}, **{f"real test images on {p}": colour_real[p] for p in colour_real}},
     colour_threshold)).T.rename(columns={"mean (%)": "mean water-coloured pixels (%)",
                                          "above (%)": "images water-coloured (%)"})
@@ -216,9 +217,9 @@ ce, cd = colour_rates.loc["probe of ERM"], colour_rates.loc["probe of DRO"]
 colour_separated = ce["CI low"] > cd["CI high"]
 
 # %%
-masks = {n: spurious.water_colour_mask(samples[n][:8]).float()[:, None].expand(-1, 3, -1, -1) * 2 - 1
+masks = {n: measure.water_colour_mask(samples[n][:8]).float()[:, None].expand(-1, 3, -1, -1) * 2 - 1
          for n in samples}
-plots.image_grid([r for n in samples for r in (samples[n][:8], masks[n])],
+viz.image_grid([r for n in samples for r in (samples[n][:8], masks[n])],
                  [label for n in samples for label in (f"probe of {n}", "water-coloured pixels")],
                  title="Where each probe paints water colour (white: dark-blue pixels no bird in the data has)",
                  cell=0.8);
@@ -235,12 +236,12 @@ plots.image_grid([r for n in samples for r in (samples[n][:8], masks[n])],
 # judge to be the strictest of the three.
 
 # %%
-patch_net = spurious.train_patch_background(ch.run_dir, n=S.window_images, steps=S.window_steps, seed=ch.seed)
-share_real = {place: spurious.water_share(patch_net, te.data.images[te.place == i])
-              for i, place in enumerate(spurious.PLACES)}
+patch_net = measure.train_patch_background(ch.run_dir, n=S.window_images, steps=S.window_steps, seed=ch.seed)
+share_real = {place: measure.water_share(patch_net, te.data.images[te.place == i])
+              for i, place in enumerate(data.waterbirds.PLACES)}
 threshold = float(share_real["land"].quantile(0.99))
-share = {name: spurious.water_share(patch_net, x) for name, x in samples.items()}
-patch_rates = pd.DataFrame(metrics.rates_above(
+share = {name: measure.water_share(patch_net, x) for name, x in samples.items()}
+patch_rates = pd.DataFrame(measure.rates_above(
     {**{f"probe of {n}": share[n] for n in samples}, **{f"real test images on {p}": share_real[p] for p in share_real}},
     threshold)).T.rename(columns={"mean (%)": "mean share of water windows (%)", "above (%)": "images showing water (%)"})
 display(patch_rates.round(1))
@@ -250,7 +251,7 @@ patch_separated = pe["CI low"] > pd_["CI high"]
 
 # %%
 most = {n: samples[n][share[n].argsort(descending=True)[:8]] for n in samples}
-plots.image_grid([most[n] for n in samples], [f"probe of {n}: most water windows" for n in samples],
+viz.image_grid([most[n] for n in samples], [f"probe of {n}: most water windows" for n in samples],
                  title="The generated images with the largest share of water windows", cell=0.8);
 
 # %% [markdown]
@@ -271,14 +272,13 @@ plots.image_grid([most[n] for n in samples], [f"probe of {n}: most water windows
 # five are a test of it fixed in advance (the others have no colour score). The tables are read
 # from `benchmarks/measured/shortcut_sweep_h100_seeds.jsonl` and `shortcut_sweep_cpu_seeds.jsonl`,
 # not recomputed by this run: first each seed, then the mean over seeds with a Student-t 95 %
-# interval (`metrics.mean_ci`).
+# interval (`measure.mean_ci`).
 
 # %%
 import json
 
-from probelib.chapter import project_root
 
-measured = project_root() / "benchmarks" / "measured"
+measured = book.project_root() / "benchmarks" / "measured"
 seed_files = [measured / "shortcut_sweep_h100_seeds.jsonl", measured / "shortcut_sweep_cpu_seeds.jsonl"]
 if all(f.is_file() for f in seed_files):
     runs = pd.DataFrame([json.loads(line) for f in seed_files for line in f.read_text().splitlines() if line.strip()])
@@ -294,9 +294,9 @@ if all(f.is_file() for f in seed_files):
         g = per_seed.xs(name, level="classifier")
         row = {"seeds": len(g)}
         for col in ("average (%)", "worst group (%)"):  # t-intervals, cut to the 0–100 % a rate can take
-            m, lo, hi = metrics.mean_ci(g[col])
+            m, lo, hi = measure.mean_ci(g[col])
             row[col] = f"{m:.1f} ({max(lo, 0):.1f}–{min(hi, 100):.1f})"
-        m, lo, hi = metrics.mean_ci(g["blue − red tint"])
+        m, lo, hi = measure.mean_ci(g["blue − red tint"])
         row["blue − red tint"] = f"{m:.3f} ({lo:.3f} to {hi:.3f})"
         seed_table[name] = row
     display(pd.DataFrame(seed_table).T)
@@ -305,7 +305,7 @@ if all(f.is_file() for f in seed_files):
     for other in classifiers[1:]:
         both = wide[[("water-coloured (%)", "ERM"), ("water-coloured (%)", other)]].dropna()
         n_img = 500  # images the sweep scores per run
-        ci = {c: both[("water-coloured (%)", c)].map(lambda r: metrics.proportion_ci(round(r / 100 * n_img), n_img))
+        ci = {c: both[("water-coloured (%)", c)].map(lambda r: measure.proportion_ci(round(r / 100 * n_img), n_img))
               for c in ("ERM", other)}
         apart = [ci["ERM"][s_][1] > ci[other][s_][2] for s_ in both.index]
         tints = wide["blue − red tint"][["ERM", other]].dropna()
@@ -344,6 +344,14 @@ print(f"Water colour: the probe of ERM paints water-coloured pixels into {ce['im
       + ("the intervals do not overlap — asked for a waterbird, the ERM classifier accepts water-coloured strokes, "
          "which the GAN never saw; the DRO classifier gets a light bird on grass."
          if colour_separated else "the intervals overlap."))
+book.glue("worst_group_erm", float(acc.loc["ERM", "worst group (%)"]))
+book.glue("worst_group_dro", float(acc.loc["DRO", "worst group (%)"]))
+book.glue("water_coloured_erm", float(ce["images water-coloured (%)"]))
+book.glue("water_coloured_dro", float(cd["images water-coloured (%)"]))
+book.finding(f"worst group: ERM {acc.loc['ERM', 'worst group (%)']:.1f} %, group DRO "
+             f"{acc.loc['DRO', 'worst group (%)']:.1f} %; ERM's probe water-coloured in "
+             f"{ce['images water-coloured (%)']:.1f} % of its {ch.target_class}s, DRO's in "
+             f"{cd['images water-coloured (%)']:.1f} % (one seed)")
 
 # %% [markdown]
 # ## Exported samples

@@ -51,20 +51,21 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import cache, data, experiments, ganalyze, metrics, plots
-from probelib.chapter import setup
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 P, GA = ch.profile, ch.profile.ganalyze
-train = data.load(ch.dataset, "train", ch.data_dir)
+train = ch.load("train")
 nets = experiments.classifiers(ch)
 gan_run = experiments.gan(ch, train, nets, "biggan-all", None, seed=ch.seed)  # Table 1's all-class GAN
 G = gan_run.generator
 C = len(ch.classes)
 # the pretrained adapters (gpu profile, weights on disk; absent files: a one-line error)
-memnet = ganalyze.load_memnet(memnet_weights) if memnet_weights is not None else None
-biggan = ganalyze.load_biggan(biggan_weights) if biggan_weights is not None else None
+memnet = models.load_memnet(memnet_weights) if memnet_weights is not None else None
+biggan = models.load_biggan(biggan_weights) if biggan_weights is not None else None
 print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {GA.train.steps} steps of batch "
       f"{GA.train.batch_size}, Adam lr {GA.train.lr}, α ~ U[−{GA.train.alpha_max}, {GA.train.alpha_max}]")
 
@@ -72,28 +73,17 @@ print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {GA.tr
 # ## The assessors
 
 # %%
-area_cfg = {"kind": "area-assessor", "data": train.name, "n_images": len(train), "steps": GA.area_steps,
-            "seed": ch.seed}
-
-
-def _train_area():
-    model, record = ganalyze.train_area_assessor(train.images, GA.area_steps, seed=ch.seed)
-    return model.state_dict(), record
-
-
-art = cache.load_or_train("assessor-area", area_cfg, _train_area, ch.run_dir)
-area = ganalyze.AreaNet(train.channels)
-area.load_state_dict(art.tensors)
-area.eval().requires_grad_(False)
+area, area_record = pl.train.load_or_train_area_assessor(train.images, measure.object_size(train.images), ch.run_dir,
+                                                        GA.area_steps, seed=ch.seed)
 assessors = {
-    "confidence-regular": ganalyze.ClassConfidence(nets["regular"].model),
-    "confidence-robust": ganalyze.ClassConfidence(nets["robust"].model),
+    "confidence-regular": models.ClassConfidence(nets["regular"].model),
+    "confidence-robust": models.ClassConfidence(nets["robust"].model),
     "area": area,
 }
 if memnet is not None:  # MemNet (memorability) scores the book's GAN too: 32×32 grey, resized to 227
     assessors["memnet"] = memnet
-print(f"area assessor: mean absolute error {art.record['mae']:.3f} on its training images "
-      f"(object size spread {float(metrics.object_size(train.images).std()):.3f})")
+print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its training images "
+      f"(object size spread {float(measure.object_size(train.images).std()):.3f})")
 
 # %% [markdown]
 # ## Learning the directions
@@ -107,19 +97,7 @@ plan = [(a, "plain") for a in assessors] + [("confidence-robust", "renorm"), ("c
 directions = {}
 for a, v in plan:
     cfg = dataclasses.replace(GA.train, seed=ch.seed, **variants[v])
-    key = {"kind": "ganalyze-direction", "assessor": a, **dataclasses.asdict(cfg), "generator": gan_run.path.stem,
-           "classifiers": [nets[k].path.stem for k in ("regular", "robust")], "area": art.path.stem,
-           "memnet": str(memnet_weights) if a == "memnet" else None}
-
-    def _train(a=a, cfg=cfg):
-        res = ganalyze.train_transformer(G, assessors[a], C, cfg)
-        return {"theta": res.transformer.theta.detach().cpu()}, {"history": res.history,
-                                                                  "seconds_per_step": res.seconds_per_step}
-
-    d = cache.load_or_train(f"ganalyze-{a}-{v}", key, _train, ch.run_dir)
-    T = ganalyze.Transformer(G.z_dim, C, cfg.per_class, cfg.renorm)
-    T.theta.data.copy_(d.tensors["theta"])
-    directions[(a, v)] = (T.eval(), d.record)
+    directions[(a, v)] = pl.train.load_or_train_direction(G, assessors[a], C, cfg, ch.run_dir, name=f"{a} ({v})")
 fig, ax = plt.subplots(figsize=(6, 3))
 for (a, v), (_, r) in directions.items():
     ax.plot([h["step"] for h in r["history"]], [h["loss"] for h in r["history"]], label=f"{a} ({v})")
@@ -137,12 +115,12 @@ labels = [s % C for s in seeds]
 sweeps = {}
 for (a, v), (T, _) in directions.items():
     alphas = GA.wide_alphas if a == "area" else GA.alphas
-    sweeps[(a, v)] = ganalyze.sweep(G, T, assessors[a], alphas, seeds, labels, GA.train.truncation)
+    sweeps[(a, v)] = pl.train.sweep(G, T, assessors[a], alphas, seeds, labels, GA.train.truncation)
 for a in assessors:
     sw = sweeps[(a, "plain")]
     k = len(set(sw["alpha"].tolist()))
     rows = [torch.from_numpy(sw["images"][i * k:(i + 1) * k]) for i in range(4)]
-    plots.image_grid(rows, [f"seed {s} ({ch.classes[l]})" for s, l in zip(seeds[:4], labels[:4])],
+    viz.image_grid(rows, [f"seed {s} ({ch.classes[l]})" for s, l in zip(seeds[:4], labels[:4])],
                      col_labels=[f"α={x:+.1f}" for x in sw["alpha"][:k]], title=f"{a}: α sweeps", cell=0.8)
 
 # %% [markdown]
@@ -155,7 +133,7 @@ for a in assessors:
 # %%
 slopes = []
 for (a, v), sw in sweeps.items():
-    fit = ganalyze.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
+    fit = measure.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
     slopes.append({"assessor": a, "variant": v, "slope": fit["beta"],
                    "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}", "p": fit["p"],
                    "rises with α": fit["ci_low"] > 0, "images": fit["n"]})
@@ -176,13 +154,13 @@ display(slopes.style.format({"slope": "{:.3f}", "p": "{:.1e}"}))
 factor_rows = []
 for a in assessors:
     sw = sweeps[(a, "plain")]
-    f = metrics.emerging_factors(torch.from_numpy(sw["images"]))
+    f = measure.emerging_factors(torch.from_numpy(sw["images"]))
     for name, values in f.items():
         vals = values.numpy()
         if np.allclose(vals, vals[0]):
             factor_rows.append({"assessor": a, "factor": name, "slope": 0.0, "95 % CI": "constant"})
             continue
-        fit = ganalyze.mixed_slope(vals, sw["alpha"], sw["seed"])
+        fit = measure.mixed_slope(vals, sw["alpha"], sw["seed"])
         factor_rows.append({"assessor": a, "factor": name, "slope": fit["beta"],
                             "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}"})
 factors = pd.DataFrame(factor_rows).pivot(index="factor", columns="assessor", values=["slope", "95 % CI"])
@@ -200,7 +178,7 @@ display(factors)
 for a in assessors:
     sw = sweeps[(a, "plain")]
     print(a)
-    display(ganalyze.degeneracy(sw["images"], sw["alpha"], sw["seed"]).round(3).T)
+    display(measure.degeneracy(sw["images"], sw["alpha"], sw["seed"]).round(3).T)
 
 # %% [markdown]
 # ## A slider over α
@@ -212,7 +190,7 @@ for a in assessors:
 import ipywidgets as widgets
 
 T_show = directions[("confidence-robust", "plain")][0]
-z_show = ganalyze.truncated_normal(1, G.z_dim, GA.train.truncation, torch.Generator().manual_seed(ch.seed))
+z_show = pl.train.truncated_normal(1, G.z_dim, GA.train.truncation, torch.Generator().manual_seed(ch.seed))
 y_show = torch.tensor([ch.target])
 
 
@@ -230,9 +208,9 @@ def show(alpha: float = 0.0):
 widgets.interact(show, alpha=widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05));
 
 # %%
-strip = ganalyze.sweep(G, T_show, assessors["confidence-robust"], [-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0],
+strip = pl.train.sweep(G, T_show, assessors["confidence-robust"], [-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0],
                        [ch.seed], [ch.target], GA.train.truncation)
-plots.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
+viz.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
                  col_labels=[f"α={a:+.1f}\n{s:.2f}" for a, s in zip(strip["alpha"], strip["score"])],
                  title="confidence-robust: the static α strip (score under each image)", cell=0.9);
 
@@ -258,11 +236,11 @@ plots.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
 # %%
 if memnet is not None and biggan is not None:
     paper_cfg = dataclasses.replace(GA.train, seed=ch.seed)
-    paper_dir = ganalyze.train_transformer(biggan.to(ch.device), memnet.to(ch.device), biggan.num_classes, paper_cfg)
+    paper_dir = pl.train.train_transformer(biggan.to(ch.device), memnet.to(ch.device), biggan.num_classes, paper_cfg)
     paper_seeds = list(range(2000, 2000 + GA.n_seeds))
-    paper_sweep = ganalyze.sweep(biggan, paper_dir.transformer.eval(), memnet, GA.alphas, paper_seeds,
+    paper_sweep = pl.train.sweep(biggan, paper_dir.transformer.eval(), memnet, GA.alphas, paper_seeds,
                                  [s % biggan.num_classes for s in paper_seeds], GA.train.truncation)
-    fit = ganalyze.mixed_slope(paper_sweep["score"], paper_sweep["alpha"], paper_sweep["seed"])
+    fit = measure.mixed_slope(paper_sweep["score"], paper_sweep["alpha"], paper_sweep["seed"])
     print(f"MemNet on BigGAN: slope {fit['beta']:.3f} (95 % CI {fit['ci_low']:.3f} – {fit['ci_high']:.3f}); "
           f"paper 0.68 (0.66 – 0.70)")
 else:
@@ -276,11 +254,18 @@ else:
 for (a, v), row in slopes.iterrows():
     print(f"{a} ({v}): slope {row['slope']:.3f} (95 % CI {row['95 % CI']}) — "
           + ("rises with α." if row["rises with α"] else "does NOT rise significantly with α."))
-size_fit = ganalyze.mixed_slope(metrics.object_size(torch.from_numpy(sweeps[("area", "plain")]["images"])).numpy(),
+size_fit = measure.mixed_slope(measure.object_size(torch.from_numpy(sweeps[("area", "plain")]["images"])).numpy(),
                                 sweeps[("area", "plain")]["alpha"], sweeps[("area", "plain")]["seed"])
 print(f"Area assessor: the independently measured object size changes by {size_fit['beta']:.3f} per unit α "
       f"(95 % CI {size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f}): "
       + ("objects grow, as they should." if size_fit["ci_low"] > 0 else "no significant growth."))
+for (a, v), row in slopes.iterrows():
+    book.glue(f"slope {a} ({v})", float(row["slope"]))
+book.glue("object size slope", float(size_fit["beta"]))
+robust = slopes.loc[("confidence-robust", "plain")]
+book.finding(f"the robust classifier's confidence rises by {robust['slope']:.3f} per unit α (95 % CI "
+             f"{robust['95 % CI']}); along the area direction the measured object size grows by "
+             f"{size_fit['beta']:.3f} ({size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f})")
 
 # %% [markdown]
 # ## Exported samples

@@ -25,7 +25,7 @@
 # gain) and synthetic nonhuman sounds (tones, chirps, noise bursts, click trains, warbles,
 # drones), 1 s at 16 kHz. With `data_dir` holding `<class>/*.wav`, your own recordings are used.
 #
-# The spectrograms are 32 mel bands × 32 frames in [−1, 1], so `probelib.probegan` runs on
+# The spectrograms are 32 mel bands × 32 frames in [−1, 1], so `probelib.train.probegan` runs on
 # them unchanged: an image of one channel. Recognition is measured by an evaluation network
 # trained on all classes, on the generated clips *after* inversion to audio (Griffin-Lim) and
 # back to a spectrogram — what a listener would get.
@@ -47,16 +47,17 @@ import pandas as pd
 import torch
 from IPython.display import Audio, HTML, display
 
-from probelib import audio, classify, data, experiments, metrics, plots
-from probelib.chapter import setup
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 A = ch.profile.audio
 cfg = A.corpus
 t0 = time.perf_counter()
-corpus = audio.load_folder(ch.data_dir, cfg) if ch.data_dir else audio.load_corpus(cfg, ch.run_dir)
-train, test = audio.to_image_set(corpus, "train", cfg), audio.to_image_set(corpus, "test", cfg)
+corpus = data.speech.load_folder(ch.data_dir, cfg) if ch.data_dir else data.speech.load_corpus(cfg, ch.run_dir)
+train, test = data.speech.to_image_set(corpus, "train", cfg), data.speech.to_image_set(corpus, "test", cfg)
 classes = train.classes
 print(f"{len(corpus.waves)} clips of {cfg.duration:g} s at {cfg.sr} Hz ({time.perf_counter() - t0:.0f} s to load "
       f"or build); {len(train)} train / {len(test)} test spectrograms of {tuple(train.images.shape[1:])}")
@@ -66,7 +67,7 @@ display(pd.DataFrame({"train": train.counts(), "test": test.counts()}))
 # ## The data: spectrograms and sounds
 
 # %%
-plots.image_grid([train.images[train.labels == c][:8] for c in range(len(classes))], list(classes),
+viz.image_grid([train.images[train.labels == c][:8] for c in range(len(classes))], list(classes),
                  title="Log-mel spectrograms (low frequencies at the top row of each image)", cell=0.8);
 for c, name in enumerate(classes):
     i = int(np.flatnonzero(corpus.labels == c)[0])
@@ -82,11 +83,10 @@ for c, name in enumerate(classes):
 
 # %%
 nets = {
-    "regular": classify.load_or_train_on("classifier-audio-regular", A.classifier, train, test, ch.run_dir, ch.device),
-    "robust": classify.load_or_train_on("classifier-audio-robust",
-                                        dataclasses.replace(A.classifier, adv_eps=A.robust_eps),
-                                        train, test, ch.run_dir, ch.device),
-    "eval": classify.load_or_train_on("classifier-audio-eval", A.evalnet, train, test, ch.run_dir, ch.device),
+    "regular": pl.load_or_train_classifier(A.classifier, train, test, ch.run_dir, ch.device, name="audio-regular"),
+    "robust": pl.load_or_train_classifier(dataclasses.replace(A.classifier, adv_eps=A.robust_eps),
+                                        train, test, ch.run_dir, ch.device, name="audio-robust"),
+    "eval": pl.load_or_train_classifier(A.evalnet, train, test, ch.run_dir, ch.device, name="audio-eval"),
 }
 display(pd.DataFrame({k: {"test accuracy (%)": 100 * n.record["test_acc"], "train min": n.record["seconds"] / 60}
                       for k, n in nets.items()}).T.round(1))
@@ -121,21 +121,21 @@ for t, name in enumerate(classes):
                             lambda_cls=A.lambda_cls)
     x = experiments.target_samples(res, A.n_samples, seed=ch.seed)
     generated[name] = x
-    again, waves = audio.round_trip(x[: A.n_inverted], cfg)
+    again, waves = data.mel.round_trip(x[: A.n_inverted], cfg)
     generated[name + ":again"] = again
-    heard = metrics.recognition_rate(judge, again, t)
-    _, lo, hi = metrics.proportion_ci(round(heard * len(again)), len(again))
+    heard = measure.recognition_rate(judge, again, t)
+    _, lo, hi = measure.proportion_ci(round(heard * len(again)), len(again))
     results.append({"absent class": name,
-                    "judge: generated spectrograms (%)": 100 * metrics.recognition_rate(judge, x, t),
+                    "judge: generated spectrograms (%)": 100 * measure.recognition_rate(judge, x, t),
                     "judge: after inversion to audio (%)": 100 * heard,
                     "95 % CI": f"{100 * lo:.1f}–{100 * hi:.1f}",
                     "clips inverted": len(waves),
-                    "diversity (× real)": metrics.diversity_ratio(judge, x, test.images[test.labels == t]),
+                    "diversity (× real)": measure.diversity_ratio(judge, x, test.images[test.labels == t]),
                     "paper: people (%)": {"men": 49, "women": 64, "nonhuman": 61}.get(name, float("nan")),
                     "GAN min": res.seconds_per_step * res.config.steps / 60})
     out = ch.samples_dir("audio", name)
     for i in range(min(A.n_wavs, len(waves))):
-        audio.write_wav(out / f"{name}-{i:02d}.wav", waves[i], cfg.sr)
+        data.mel.write_wav(out / f"{name}-{i:02d}.wav", waves[i], cfg.sr)
     data.save_samples(ch.samples_dir("audio") / f"{name}.npz", x, t)
     generated[name + ":waves"] = waves
 table = pd.DataFrame(results).set_index("absent class")
@@ -153,7 +153,7 @@ rows, labels = [], []
 for t, name in enumerate(classes):
     rows += [test.images[test.labels == t][:8], generated[name][:8]]
     labels += [f"real {name}", f"generated {name}"]
-plots.image_grid(rows, labels, title="Each generated row: that class was absent from the GAN's data", cell=0.8);
+viz.image_grid(rows, labels, title="Each generated row: that class was absent from the GAN's data", cell=0.8);
 
 # %% [markdown]
 # ## Listen
@@ -182,11 +182,11 @@ rt = {}
 for t, name in enumerate(classes):
     real = test.images[test.labels == t][:40]
     n = min(40, len(generated[name + ":again"]))  # the generated clips were inverted above
-    for kind, x, again in (("real", real, audio.round_trip(real, cfg)[0]),
+    for kind, x, again in (("real", real, data.mel.round_trip(real, cfg)[0]),
                            ("generated", generated[name][:n], generated[name + ":again"][:n])):
-        heard = torch.bincount(classify.predict(judge, again).argmax(1), minlength=len(classes))
-        rt[(name, kind)] = {"clips": len(x), "judge before (%)": 100 * metrics.recognition_rate(judge, x, t),
-                            "judge after (%)": 100 * metrics.recognition_rate(judge, again, t),
+        heard = torch.bincount(models.predict(judge, again).argmax(1), minlength=len(classes))
+        rt[(name, kind)] = {"clips": len(x), "judge before (%)": 100 * measure.recognition_rate(judge, x, t),
+                            "judge after (%)": 100 * measure.recognition_rate(judge, again, t),
                             "mean change": float((again - x).abs().mean()),
                             **{f"heard as {c} (%)": 100 * float(heard[k]) / len(x) for k, c in enumerate(classes)}}
 display(pd.DataFrame(rt).T.round(2))
@@ -200,6 +200,13 @@ for name, row in table.iterrows():
     print(f"absent {name!r}: the evaluation network recognises {r:.1f} % of the generated clips after inversion "
           f"({row['judge: generated spectrograms (%)']:.1f} % of the spectrograms); people in the paper: "
           f"{row['paper: people (%)']:.0f} % — " + ("meets" if r >= 50 else "misses") + " the book's 50 % bar.")
+after = table["judge: after inversion to audio (%)"]
+for name, r in after.items():
+    book.glue(f"after inversion {name}", float(r))
+book.finding("recognised after inversion to sound: " + ", ".join(f"{name} {r:.1f} %" for name, r in after.items())
+             + " (one seed each; the paper's people: " + ", ".join(
+                 f"{name} {100 * book.paper.AUDIO_HUMAN_RECOGNITION[name]:.0f} %" for name in after.index
+                 if name in book.paper.AUDIO_HUMAN_RECOGNITION) + ")")
 print("Our recogniser is a network, not people, and our corpus is synthetic speech, not AudioSet: the numbers "
       "say the probe draws what the classifier memorised, not that people would hear it the same way.")
 

@@ -52,15 +52,15 @@ import pandas as pd
 import torch
 from IPython.display import display
 
-from probelib import data, experiments, featvis, plots
-from probelib.chapter import setup
-from probelib.probegan import sample
+import probelib as pl
+from probelib import book, data, measure, models, viz
+from probelib.book import experiments
 
-ch = setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
            data_dir=data_dir, run_dir=run_dir)
 P, EX = ch.profile, ch.profile.exemplars
-train = data.load(ch.dataset, "train", ch.data_dir)
-test = data.load(ch.dataset, "test", ch.data_dir)
+train = ch.load("train")
+test = ch.load("test")
 nets = experiments.classifiers(ch)
 judge = nets["eval"].model.eval()
 print(f"layer {EX.layer!r}: {EX.n_units} units per classifier, {EX.n_refs} references per side, "
@@ -83,7 +83,7 @@ batches = lambda x: (x[i:i + 256] for i in range(0, len(x), 256))  # noqa: E731
 
 def pick_units(model) -> list[int]:
     """``EX.n_units`` channels of the layer, drawn at random among those that respond at all."""
-    act = featvis.unit_activations(model, EX.layer, ref_pool[:512])
+    act = measure.unit_activations(model, EX.layer, ref_pool[:512])
     alive = torch.nonzero(act.std(0) > 1e-4).flatten()
     g = torch.Generator().manual_seed(ch.seed)
     return sorted(alive[torch.randperm(len(alive), generator=g)[: EX.n_units]].tolist())
@@ -93,8 +93,8 @@ units, natural, queries = {}, {}, {}
 for kind in ("regular", "robust"):
     model = nets[kind].model.eval()
     units[kind] = pick_units(model)
-    natural[kind] = featvis.top_exemplars(model, EX.layer, units[kind], batches(ref_pool), EX.n_refs)
-    queries[kind] = featvis.top_exemplars(model, EX.layer, units[kind], batches(query_pool), EX.n_trials)
+    natural[kind] = measure.top_exemplars(model, EX.layer, units[kind], batches(ref_pool), EX.n_refs)
+    queries[kind] = measure.top_exemplars(model, EX.layer, units[kind], batches(query_pool), EX.n_trials)
     print(f"{kind}: units {units[kind]}")
 
 # %% [markdown]
@@ -114,18 +114,18 @@ for kind in ("regular", "robust"):
     for j, u in enumerate(units[kind]):
         out = []
         for sign in (1.0, -1.0):
-            obj = sign * featvis.channel(EX.layer, u) + EX.diversity * featvis.diversity(EX.layer)
-            param = featvis.FFTImage(EX.n_refs, train.channels, 32, 32, seed=ch.seed * 1000 + 2 * j + (sign < 0))
-            x, hist = featvis.render(model, obj, param, featvis.standard_transforms(32, seed=ch.seed + j),
+            obj = sign * viz.channel(EX.layer, u) + EX.diversity * viz.diversity(EX.layer)
+            param = viz.FFTImage(EX.n_refs, train.channels, 32, 32, seed=ch.seed * 1000 + 2 * j + (sign < 0))
+            x, hist = viz.render(model, obj, param, viz.standard_transforms(32, seed=ch.seed + j),
                                      steps=EX.render_steps, lr=EX.render_lr, progress=False)
             out.append(x)
             gains.append(hist[-1]["objective"] - hist[0]["objective"])
         maxs.append(out[0])
         mins.append(out[1])
     synthetic[kind] = (torch.stack(maxs), torch.stack(mins))  # (units, n_refs, C, H, W)
-    act_max = torch.stack([featvis.unit_activations(model, EX.layer, m)[:, u].mean()
+    act_max = torch.stack([measure.unit_activations(model, EX.layer, m)[:, u].mean()
                            for m, u in zip(maxs, units[kind])])
-    act_min = torch.stack([featvis.unit_activations(model, EX.layer, m)[:, u].mean()
+    act_min = torch.stack([measure.unit_activations(model, EX.layer, m)[:, u].mean()
                            for m, u in zip(mins, units[kind])])
     nat_max = natural[kind].top_act.mean(1)
     print(f"{kind}: the objective rose in {100 * np.mean(np.array(gains) > 0):.0f} % of renders; mean unit "
@@ -145,8 +145,8 @@ generated = {}
 for kind in ("regular", "robust"):
     G = experiments.gan(ch, train, nets, "probegan", kind, seed=ch.seed).generator
     per = EX.gan_samples // len(ch.classes)
-    pool = torch.cat([sample(G, c, per, seed=ch.seed + c) for c in range(len(ch.classes))])
-    generated[kind] = (pool, featvis.top_exemplars(nets[kind].model.eval(), EX.layer, units[kind],
+    pool = torch.cat([pl.sample(G, c, per, seed=ch.seed + c) for c in range(len(ch.classes))])
+    generated[kind] = (pool, measure.top_exemplars(nets[kind].model.eval(), EX.layer, units[kind],
                                                    batches(pool), EX.n_refs))
     print(f"{kind}: {len(pool)} ProbeGAN samples ({per} per class) ranked per unit")
 
@@ -164,7 +164,7 @@ for kind in ("regular", "robust"):
         rows += [ref_pool[natural[kind].top_idx[j]], synthetic[kind][0][j],
                  generated[kind][0][generated[kind][1].top_idx[j]], ref_pool[natural[kind].bottom_idx[j]]]
         labels += [f"unit {u}: natural max", "visualisation max", "ProbeGAN max", "natural min"]
-    plots.image_grid(rows, labels, title=f"{kind} classifier, layer {EX.layer}", cell=0.7)
+    viz.image_grid(rows, labels, title=f"{kind} classifier, layer {EX.layer}", cell=0.7)
 
 # %% [markdown]
 # ## The 2AFC test
@@ -191,11 +191,11 @@ for kind in ("regular", "robust"):
             for ref_type, (get_max, get_min) in refs.items():
                 per_unit = []
                 for j in range(len(units[kind])):
-                    trial = featvis.two_afc(feats, get_max(j)[:n_refs], get_min(j)[:n_refs],
+                    trial = measure.two_afc(feats, get_max(j)[:n_refs], get_min(j)[:n_refs],
                                             query_pool[q.top_idx[j]], query_pool[q.bottom_idx[j]],
                                             seed=ch.seed * 100 + j)
                     per_unit.append(trial.correct.mean())
-                mean, lo, hi = featvis.bootstrap_ci(np.array(per_unit), seed=ch.seed)
+                mean, lo, hi = measure.bootstrap_ci(np.array(per_unit), seed=ch.seed)
                 rows.append({"classifier": kind, "observer": space, "references": n_refs, "reference type": ref_type,
                              "accuracy (%)": 100 * mean, "95 % CI": f"{100 * lo:.1f} – {100 * hi:.1f}",
                              "units": len(per_unit)})
@@ -229,6 +229,13 @@ for kind in ("regular", "robust"):
         print(f"{kind}, {n_refs} reference(s): natural {nat:.1f} %, feature visualisation {syn:.1f} %, "
               f"ProbeGAN {gan:.1f} % — {verdict}.")
 print("Paper (people, 9 references): natural 92 ± 2 %, synthetic 82 ± 4 %; (1 reference): 73 ± 4 % vs 65 ± 5 %.")
+acc9 = {kind: main.loc[(kind, EX.n_refs)]["accuracy (%)"] for kind in ("regular", "robust")}
+for kind, a in acc9.items():
+    for t, v in a.items():
+        book.glue(f"2AFC {kind} {t}", float(v))
+book.finding(f"2AFC accuracy with {EX.n_refs} references, regular classifier: natural exemplars "
+             f"{acc9['regular']['natural']:.1f} %, feature visualisations {acc9['regular']['feature visualisation']:.1f} %, "
+             f"ProbeGAN samples {acc9['regular']['ProbeGAN samples']:.1f} % (paper, people: 92 vs 82 %)")
 
 # %% [markdown]
 # The simulated observer is not a person: it compares images in the judge's feature space,
@@ -242,7 +249,7 @@ print("Paper (people, 9 references): natural 92 ± 2 %, synthetic 82 ± 4 %; (1 
 # ## In this chapter we
 #
 # - found natural exemplars of units of the regular and the robust classifier by streaming
-#   held-out images, rendered feature visualisations on torch 2.x (`probelib.featvis`), and
+#   held-out images, rendered feature visualisations on torch 2.x (`probelib.viz`), and
 #   ranked ProbeGAN samples by the same units;
 # - ran a simulated 2AFC test with 9 and 1 references on disjoint reference and query images,
 #   with bootstrap CIs over units, beside the paper's human numbers.

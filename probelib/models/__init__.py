@@ -1,4 +1,13 @@
-"""Models: the probed classifiers, the independent evaluation network (and, later, GANs)."""
+"""Models: the probed classifiers and the judges, the BigGAN-style generator and two-headed
+discriminator, small task networks (window, area, confidence), MemNet and pretrained adapters,
+and batched inference."""
 from .classifiers import EvalNet, ResNetClassifier, build_classifier
+from .gan import Discriminator, GANConfig, Generator, build_gan
+from .judges import AreaNet, ClassConfidence, PatchBackground
+from .memnet import MemNet, MemNetAssessor
+from .predict import accuracy, predict
+from .pretrained import AdapterError, BigGANGenerator, load_biggan, load_memnet
 
-__all__ = ["ResNetClassifier", "EvalNet", "build_classifier"]
+__all__ = ["ResNetClassifier", "EvalNet", "build_classifier", "GANConfig", "Generator", "Discriminator",
+           "build_gan", "PatchBackground", "AreaNet", "ClassConfidence", "MemNet", "MemNetAssessor", "predict",
+           "accuracy", "AdapterError", "BigGANGenerator", "load_biggan", "load_memnet"]

@@ -185,4 +185,5 @@ def _init(module: nn.Module, std: float) -> None:
 
 
 def build_gan(cfg: GANConfig, num_classes: int) -> tuple[Generator, Discriminator]:
+    """A fresh generator and discriminator of ``cfg`` for ``num_classes`` classes (G built first)."""
     return Generator(cfg, num_classes), Discriminator(cfg, num_classes)

@@ -1,0 +1,244 @@
+"""Run every chapter with papermill for a profile, record a run ledger, build the book.
+
+    python -m probelib.run --profile cpu                 # the whole book (what `make book` does)
+    python -m probelib.run --profile smoke --only 01_problem
+    python -m probelib.run --profile gpu -p target_class zebra -p seed 1
+
+Every chapter's overrides are checked before any kernel starts. A user error (an unknown
+parameter, class, data set or chapter; a stale checkpoint) ends as one ``[probelib] error:``
+line and exit status 2; a chapter that raises stops the run with status 1, naming the chapter
+and the failing cell. The book is built with Jupyter Book 1 and warnings as errors, and the
+HTML page of every chapter must exist afterwards. After the chapters the runner writes the
+"Results and benchmarks" page; a build of a non-``smoke`` profile also refreshes the README's
+chapter table and picture.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from ..core.errors import UserError
+from .chapter import ParameterError, check_overrides, declared_parameters, project_root
+from .ledger import glued_values, load_ledger, save_ledger, tagged_png
+from .results import results_page, update_readme
+
+__all__ = ["RunError", "chapter_sources", "chapter_titles", "check_chapter", "execute_chapter", "build_book",
+           "main", "README_FIGURE"]
+
+#: where a non-smoke build writes the README's picture (the chapter cell tagged ``readme-figure``)
+README_FIGURE = Path("book") / "_static" / "readme-samples.png"
+
+PACKAGES = ("probelib", "torch", "torchvision", "numpy", "safetensors", "scikit-learn", "scikit-image",
+            "matplotlib", "papermill", "jupytext", "jupyter-book", "nbval")
+
+
+class RunError(RuntimeError):
+    """A chapter or the book build failed; the message says which and where."""
+
+
+def chapter_sources(root: Path) -> list[Path]:
+    """The chapter sources ``notebooks/NN_topic.py`` in book order."""
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
+
+
+def chapter_titles(sources: list[Path]) -> dict[str, str]:
+    """``{stem: title}``: each chapter's first Markdown heading (``# 3 · Table 1: ...``)."""
+    titles = {}
+    for src in sources:
+        heading = next((line[4:].strip() for line in src.read_text().splitlines() if line.startswith("# # ")), None)
+        titles[src.stem] = heading or src.stem
+    return titles
+
+
+def check_chapter(src: Path, overrides: dict) -> dict:
+    """The chapter's parameters with ``overrides`` applied, or a one-line ParameterError /
+    DatasetError: unknown names, wrong types, unknown profiles, data sets and classes."""
+    import jupytext
+
+    return check_overrides(declared_parameters(jupytext.read(src)), overrides, src.stem)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+
+
+def execute_chapter(src: Path, out: Path, overrides: dict, root: Path) -> dict:
+    """Execute one chapter with papermill; return its ledger entry (raises RunError on failure)."""
+    import jupytext
+    import papermill as pm
+
+    nb = jupytext.read(src)
+    params = check_chapter(src, overrides)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"[probelib] {src.stem}: running on profile {params.get('profile')!r} ...", flush=True)
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(nb, str(out), parameters=overrides, kernel_name="python3", language="python",
+                            cwd=str(root), progress_bar=False, log_output=False)
+    except pm.PapermillExecutionError as err:
+        raise RunError(
+            f"chapter {src.stem} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+            f"{err.ename}: {err.evalue}; the executed notebook with the traceback is {out}"
+        ) from err
+    seconds = time.perf_counter() - start
+    print(f"[probelib] {src.stem}: done in {seconds / 60:.1f} min", flush=True)
+    import nbformat
+
+    executed = nbformat.read(out, as_version=4)
+    png = tagged_png(executed)
+    if png is not None and params.get("profile") != "smoke":
+        (root / README_FIGURE).parent.mkdir(parents=True, exist_ok=True)
+        (root / README_FIGURE).write_bytes(png)
+    return {
+        "chapter": src.stem,
+        "parameters": params,
+        "profile": params.get("profile"),
+        "seed": params.get("seed"),
+        "device": _device(),
+        "seconds": round(seconds, 1),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "glued": glued_values(executed),
+    }
+
+
+def _toc_entries(root: Path) -> set[str]:
+    toc = (root / "book" / "_toc.yml").read_text()
+    return {line.split(":", 1)[1].strip() for line in toc.splitlines() if line.strip().startswith("- file:")}
+
+
+def build_book(root: Path, chapters: list[str]) -> Path:
+    """Build the HTML book with Jupyter Book 1, warnings as errors; check every chapter's page."""
+    missing = [c for c in chapters if not (root / "book" / "chapters" / f"{c}.ipynb").exists()]
+    if missing:
+        raise RunError(f"chapter(s) {', '.join(missing)} not executed yet; run "
+                       f"`python -m probelib.run --only {missing[0]}` first")
+    listed = _toc_entries(root)
+    unlisted = [c for c in chapters if f"chapters/{c}" not in listed]
+    if unlisted:
+        raise RunError(f"chapter(s) {', '.join(unlisted)} missing from book/_toc.yml; add `- file: chapters/<name>`")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", "book", "--config", "_config.yml",
+           "--path-output", "book", "-W", "--keep-going"]
+    print(f"[probelib] building the book: {' '.join(cmd)}", flush=True)
+    proc = subprocess.run(cmd, cwd=root)
+    if proc.returncode != 0:
+        raise RunError(f"jupyter-book build failed (exit {proc.returncode}); warnings are errors, see above")
+    html = root / "book" / "_build" / "html"
+    absent = [c for c in chapters if not (html / "chapters" / f"{c}.html").exists()]
+    if absent:
+        raise RunError(f"the book has no page for {', '.join(absent)} in {html}")
+    return html
+
+
+def _parse_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare word is a string
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one ``[probelib] error:`` line, status 2."""
+
+    def error(self, message: str):
+        print(f"[probelib] error: {message}; see python -m probelib.run --help", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+
+
+def _select(sources: list[Path], only: list[str]) -> list[Path]:
+    if not only:
+        return sources
+    unknown = [o for o in only if not any(s.stem == o or s.stem.startswith(o + "_") for s in sources)]
+    if unknown:
+        raise ParameterError(f"unknown chapter {unknown[0]!r}; choose one of: {', '.join(s.stem for s in sources)}")
+    return [s for s in sources if any(s.stem == o or s.stem.startswith(o + "_") for o in only)]
+
+
+def _write_pages(root: Path, run_dir: Path, sources: list[Path], profile: str) -> None:
+    ledger = load_ledger(run_dir)
+    ledger.update(git_commit=_git_commit(root), versions=_versions(), python=platform.python_version(),
+                  platform=platform.platform(), built=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    save_ledger(run_dir, ledger)
+    (root / "book" / "results.md").write_text(results_page(ledger, root))
+    if profile != "smoke" and (root / "README.md").is_file():
+        update_readme(root / "README.md", ledger, chapter_titles(sources))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m probelib.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="cpu", choices=("smoke", "cpu", "gpu"))
+    parser.add_argument("--only", action="append", default=[], metavar="CHAPTER",
+                        help="run only this chapter (e.g. 01_problem or 01); repeatable")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="override a chapter parameter (literal, e.g. -p seed 1 -p target_class zebra)")
+    parser.add_argument("--run-dir", default="runs", help="where the cache, samples and ledger live")
+    parser.add_argument("--no-build", action="store_true", help="execute chapters, skip the HTML build")
+    parser.add_argument("--build-only", action="store_true", help="build the HTML book from executed chapters")
+    args = parser.parse_args(argv)
+
+    root = project_root()
+    os.environ.setdefault("PROBELIB_ROOT", str(root))
+    # progress bars help in JupyterLab; in an executed page they would be frozen "0 %" widgets
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    sources = chapter_sources(root)
+    overrides = {"profile": args.profile, "run_dir": args.run_dir}
+    overrides.update({k: _parse_value(v) for k, v in args.parameter})
+    run_dir = (root / args.run_dir).resolve()
+    try:
+        wanted = [] if args.build_only else _select(sources, args.only)
+        for src in wanted:  # every chapter's parameters before any kernel starts
+            check_chapter(src, overrides)
+        for src in wanted:
+            entry = execute_chapter(src, root / "book" / "chapters" / f"{src.stem}.ipynb", overrides, root)
+            ledger = load_ledger(run_dir)  # re-read: another run may have recorded a chapter meanwhile
+            ledger["chapters"][src.stem] = entry
+            save_ledger(run_dir, ledger)
+        _write_pages(root, run_dir, sources, args.profile)
+        if not args.no_build:
+            html = build_book(root, [s.stem for s in sources])
+            print(f"[probelib] book built: {html / 'index.html'}", flush=True)
+    except RunError as err:  # a chapter or the build failed
+        print(f"[probelib] error: {err}", file=sys.stderr, flush=True)
+        return 1
+    except UserError as err:  # bad input: one line, no traceback
+        print(f"[probelib] error: {err}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

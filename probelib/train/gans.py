@@ -1,0 +1,126 @@
+"""Trained GANs: train one to the end (resuming from its checkpoints), serve it from the run
+cache, recompute its batch-norm statistics, and sample it."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..core.cache import keyed, load_or_train
+from ..core.device import pick_device
+from ..core.hashing import config_hash, weights_hash
+from ..data.imageset import ImageSet, class_index
+from ..models.gan import Generator
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer
+
+__all__ = ["ProbeGANResult", "standing_stats", "sample", "train_probegan", "gan_key", "load_or_train_gan"]
+
+
+@dataclass
+class ProbeGANResult:
+    """A trained generator (EMA weights, eval mode), its history and timings."""
+
+    generator: Generator
+    config: ProbeGANConfig
+    history: list[dict]
+    seconds_per_step: float
+    target: int
+    classes: tuple[str, ...]
+    path: Path | None = None
+    cache_hit: bool = False
+
+
+@torch.no_grad()
+def standing_stats(G: Generator, num_classes: int, batches: int = 16, batch_size: int = 64, seed: int = 0) -> None:
+    """Recompute G's batch-norm running statistics as a plain average over mixed-class batches.
+
+    The EMA generator's weights differ from the raw ones, so the running statistics copied
+    from the raw G do not fit them; BigGAN's "standing statistics" fix that.
+    """
+    g = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
+    bns = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    G.train()
+    for _ in range(batches):
+        z = torch.randn(batch_size, G.z_dim, generator=g).to(device)
+        y = torch.randint(0, num_classes, (batch_size,), generator=g).to(device)
+        G(z, y)
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+    G.eval()
+
+
+@torch.no_grad()
+def sample(G: Generator, label: int, n: int, seed: int = 0, batch_size: int = 250) -> torch.Tensor:
+    """``n`` images of class ``label`` from G in eval mode: ``(n, C, H, W)`` on CPU, seeded."""
+    g = torch.Generator().manual_seed(seed)
+    device = next(G.parameters()).device
+    G.eval()
+    out = []
+    for i in range(0, n, batch_size):
+        k = min(batch_size, n - i)
+        z = torch.randn(k, G.z_dim, generator=g).to(device)
+        out.append(G(z, torch.full((k,), label, dtype=torch.long, device=device)).cpu())
+    return torch.cat(out)
+
+
+def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
+                   device=None, checkpoint_dir: Path | None = None, progress: bool = True) -> ProbeGANResult:
+    """Train (resuming from ``checkpoint_dir`` if it holds a checkpoint); return the EMA generator."""
+    trainer = ProbeGANTrainer(cfg, images, classifier, target, device=device, checkpoint_dir=checkpoint_dir)
+    trainer.resume_latest()
+    trainer.run(progress=progress)
+    standing_stats(trainer.G_ema, trainer.num_classes, batch_size=cfg.batch_size, seed=cfg.seed)
+    return ProbeGANResult(trainer.G_ema, cfg, trainer.history, trainer.seconds / max(trainer.step, 1),
+                          trainer.target, trainer.classes)
+
+
+def gan_key(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int) -> dict:
+    """What a trained GAN depends on: the trainer config, the data's fingerprint, the target and
+    the probed classifier's weights (a retrained classifier means a retrained GAN)."""
+    return {**dataclasses.asdict(cfg), "data": images.fingerprint, "classes": list(images.classes),
+            "n_images": len(images), "channels": images.channels, "target": target,
+            "classifier": weights_hash(classifier, digits=16) if classifier is not None else None}
+
+
+def load_or_train_gan(
+    cfg: ProbeGANConfig,
+    images: ImageSet,
+    classifier: nn.Module | None,
+    target: int | str,
+    run_dir: str | Path = "runs",
+    device=None,
+    progress: bool = True,
+    name: str | None = None,
+) -> ProbeGANResult:
+    """The EMA generator of ``(cfg, images, classifier, target)`` from the run cache, or trained now.
+
+    ``images`` is the *full* training set; the trainer itself drops the target class unless
+    ``cfg.include_target``. The key (:func:`gan_key`, :data:`PROBEGAN_VERSION`) holds the
+    classifier's weights hash, so a retrained classifier means a retrained GAN; ``name`` only
+    labels the entry. Interrupted training resumes from ``run_dir/checkpoints/gan-<hash>/``.
+    """
+    t = class_index(images, target)
+    key = gan_key(cfg, images, classifier, t)
+    ckpt = Path(run_dir) / "checkpoints" / f"gan-{config_hash(keyed('gan', PROBEGAN_VERSION, key))}"
+
+    def _train():
+        res = train_probegan(cfg, images, classifier, t, device=device, checkpoint_dir=ckpt, progress=progress)
+        record = {"history": res.history, "seconds_per_step": res.seconds_per_step, "steps": cfg.steps}
+        return res.generator.state_dict(), record
+
+    art = load_or_train("gan", key, _train, run_dir, version=PROBEGAN_VERSION, name=name)
+    G = Generator(dataclasses.replace(cfg.gan, channels=images.channels), images.num_classes)
+    G.load_state_dict(art.tensors, strict=True)
+    G.to(pick_device(device)).eval()
+    for p in G.parameters():
+        p.requires_grad_(False)
+    return ProbeGANResult(G, cfg, art.record["history"], art.record["seconds_per_step"], t, images.classes,
+                          art.path, art.hit)

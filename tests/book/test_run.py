@@ -1,0 +1,107 @@
+"""The runner: failures are loud and name the chapter and cell; user errors are one line and exit
+2; the ledger (with the values each chapter glued) makes the Results page."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from probelib.book import ledger, runner as run
+
+
+def _project(tmp_path, body):
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks" / "01_demo.py").write_text(textwrap.dedent(body))
+    return tmp_path
+
+
+GOOD = '''\
+# %% [markdown]
+# # Demo
+
+# %% tags=["parameters"]
+profile = "cpu"
+seed = 0
+run_dir = "runs"
+
+# %%
+print("seed is", seed)
+from probelib.book import finding, glue
+glue("twice", 2 * seed)
+finding(f"the seed was {seed}")
+'''
+
+
+def test_failing_chapter_exits_non_zero_naming_chapter_and_cell(tmp_path):
+    root = _project(tmp_path, GOOD + '\n# %%\nraise ValueError("boom")\n')
+    proc = subprocess.run([sys.executable, "-m", "probelib.run", "--profile", "smoke", "--no-build"], cwd=root,
+                          capture_output=True, text=True, env={**__import__("os").environ, "PROBELIB_ROOT": str(root)})
+    assert proc.returncode == 1
+    assert "chapter 01_demo failed in cell" in proc.stderr and "ValueError: boom" in proc.stderr
+    assert (root / "book" / "chapters" / "01_demo.ipynb").exists()  # the notebook with the traceback is kept
+
+
+def test_good_chapter_is_recorded_in_the_ledger(tmp_path, monkeypatch):
+    root = _project(tmp_path, GOOD)
+    monkeypatch.setenv("PROBELIB_ROOT", str(root))
+    assert run.main(["--profile", "smoke", "-p", "seed", "3", "--no-build"]) == 0
+    entry = ledger.load_ledger(root / "runs")["chapters"]["01_demo"]
+    assert entry["parameters"] == {"profile": "smoke", "seed": 3, "run_dir": "runs"}
+    assert entry["seconds"] > 0 and entry["device"].startswith(("cpu", "cuda"))
+    assert entry["glued"] == {"twice": 6, "finding": "the seed was 3"}  # harvested from the executed notebook
+    page = (root / "book" / "results.md").read_text()
+    assert "| 01_demo | the seed was 3 | smoke |" in page and "| twice | 6 |" in page
+    assert "torch" in page and "git commit" in page
+    import nbformat
+
+    executed = nbformat.read(root / "book" / "chapters" / "01_demo.ipynb", as_version=4)
+    assert any("seed is 3" in "".join(o.get("text", "")) for c in executed.cells for o in c.get("outputs", []))
+
+
+def test_bad_override_fails_before_any_kernel_starts(tmp_path, monkeypatch, capsys):
+    root = _project(tmp_path, GOOD)
+    monkeypatch.setenv("PROBELIB_ROOT", str(root))
+    assert run.main(["--profile", "smoke", "-p", "sede", "3", "--no-build"]) == 2
+    err = capsys.readouterr().err
+    assert err == "[probelib] error: unknown parameter 'sede' for 01_demo; choose one of: profile, seed, run_dir\n"
+    assert not (root / "book" / "chapters" / "01_demo.ipynb").exists()
+
+
+def test_unknown_chapter_and_bad_flags_are_one_line(tmp_path, monkeypatch, capsys):
+    root = _project(tmp_path, GOOD)
+    monkeypatch.setenv("PROBELIB_ROOT", str(root))
+    assert run.main(["--only", "09"]) == 2
+    assert capsys.readouterr().err == "[probelib] error: unknown chapter '09'; choose one of: 01_demo\n"
+    with pytest.raises(SystemExit) as exit_:
+        run.main(["--profile", "fast"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("[probelib] error: argument --profile: invalid choice: 'fast'") and err.count("\n") == 1
+
+
+def test_unknown_class_in_the_real_book_is_one_line_and_status_2():
+    """`python -m probelib.run --only 03 -p target_class hrose` refuses before any kernel starts."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "probelib.run", "--only", "03", "-p", "target_class", "hrose",
+                           "--no-build", "--run-dir", "tests/_notebooks/hrose"], cwd=root, capture_output=True,
+                          text=True, env={**os.environ, "PROBELIB_ROOT": str(root)})
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["[probelib] error: unknown target class 'hrose'; choose one of: bear, bird, "
+                                        "cat, cow, dog, elephant, giraffe, horse, sheep, zebra"]
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_build_refuses_unexecuted_or_unlisted_chapters(tmp_path):
+    root = _project(tmp_path, GOOD)
+    (root / "book" / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: runs\n")
+    with pytest.raises(run.RunError, match="not executed yet"):
+        run.build_book(root, ["01_demo"])
+    (root / "book" / "chapters").mkdir()
+    (root / "book" / "chapters" / "01_demo.ipynb").write_text("{}")
+    with pytest.raises(run.RunError, match="missing from book/_toc.yml"):
+        run.build_book(root, ["01_demo"])

@@ -1,0 +1,132 @@
+"""The ProbeGAN trainer: class dilution instrumented, resume equality, NaN stop, variants."""
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from probelib.data import ImageSet
+from probelib.models.gan import GANConfig
+from probelib.train.gans import sample
+from probelib.train.probegan import ProbeGANConfig, ProbeGANTrainer, TrainingDiverged, _fake_labels
+
+TINY = GANConfig(ch=2, z_dim=8, shared_dim=4, g_mult=(4, 4, 4), resolution=16, channels=1)
+TARGET = 2
+
+
+@pytest.fixture
+def images():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(4).repeat_interleave(16)
+    x = torch.rand(64, 1, 16, 16, generator=g) * 2 - 1
+    x[y == TARGET] = 0.123  # target images are recognisable by value
+    return ImageSet(x, y, ("a", "b", "t", "d"), "tiny", "train")
+
+
+@pytest.fixture
+def classifier():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(256, 4))
+
+
+def _cfg(**kw):
+    base = dict(gan=TINY, steps=4, batch_size=8, checkpoint_every=2)
+    return ProbeGANConfig(**(base | kw))
+
+
+class Spy:
+    """Records what reaches the discriminator's trunk and its conditional head."""
+
+    def __init__(self, trainer):
+        self.reals, self.dc_labels, self.du_batches = [], [], []
+        D = trainer.D
+        feats, heads = D.features, D.heads
+        sample_real = trainer.sample_real
+
+        def spy_sample_real():
+            x, y = sample_real()
+            self.reals.append((x.clone(), y.clone()))
+            return x, y
+
+        def spy_heads(h, y):
+            if y is not None:
+                self.dc_labels.append(y.clone())
+            return heads(h, y)
+
+        trainer.sample_real = spy_sample_real
+        D.heads = spy_heads
+        self.features = feats
+
+
+def test_dilution_dc_sees_no_target_and_no_real_target_reaches_d(images, classifier):
+    trainer = ProbeGANTrainer(_cfg(steps=6), images, classifier, "t")
+    spy = Spy(trainer)
+    trainer.run(progress=False)
+    assert spy.dc_labels and all((y != TARGET).all() for y in spy.dc_labels)
+    assert all((y != TARGET).all() and not (x == 0.123).all(dim=(1, 2, 3)).any() for x, y in spy.reals)
+
+
+@pytest.mark.parametrize("fraction, expected", [(-1.0, 0.25), (0.3, 0.3), (1.0, 1.0), (0.0, 0.0)])
+def test_du_fakes_hold_the_configured_target_fraction(fraction, expected):
+    g = torch.Generator().manual_seed(0)
+    y = _fake_labels(20000, 4, TARGET, fraction, g)
+    assert (y == TARGET).float().mean().item() == pytest.approx(expected, abs=0.015)
+    if fraction >= 0:  # the other fakes are spread over the seen classes only
+        seen = y[y != TARGET]
+        if len(seen):
+            counts = torch.bincount(seen, minlength=4)[[0, 1, 3]].float()
+            assert (counts / counts.sum() - 1 / 3).abs().max() < 0.03
+
+
+def test_trainer_fake_batches_follow_the_fraction(images, classifier):
+    trainer = ProbeGANTrainer(_cfg(target_fraction=0.5, batch_size=200), images, classifier, "t")
+    ys = torch.cat([trainer.sample_fake_inputs()[1] for _ in range(20)])
+    assert (ys == TARGET).float().mean().item() == pytest.approx(0.5, abs=0.03)
+
+
+def test_resume_after_kill_matches_uninterrupted_run(images, classifier, tmp_path):
+    full = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "a")
+    full.run(progress=False)
+
+    first = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "b")
+    first.run(until=2, progress=False)  # "killed" right after the checkpoint at step 2
+    del first
+    resumed = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "b")
+    assert resumed.resume_latest() and resumed.step == 2
+    resumed.run(progress=False)
+    for a, b in ((full.G, resumed.G), (full.D, resumed.D), (full.G_ema, resumed.G_ema)):
+        for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert ka == kb and torch.equal(va, vb), ka
+    assert full.history == resumed.history
+
+
+def test_checkpoint_of_another_config_is_refused(images, classifier, tmp_path):
+    from probelib.core.cache import CacheError
+
+    ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path).run(progress=False)
+    other = ProbeGANTrainer(_cfg(lr_g=1e-3), images, classifier, "t", checkpoint_dir=tmp_path)
+    with pytest.raises(CacheError, match="belongs to another config"):
+        other.resume_latest()
+
+
+def test_nan_stops_with_step_and_loss(images, classifier):
+    trainer = ProbeGANTrainer(_cfg(), images, classifier, "t")
+    with torch.no_grad():
+        trainer.D.linear_u.parametrizations.weight.original.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match=r"training diverged at step 0: d_wgan = nan"):
+        trainer.run(progress=False)
+
+
+def test_variants_run_and_sample(images, classifier):
+    for kw in (dict(use_dc=False, target_fraction=1.0), dict(include_target=True),
+               dict(use_du=False, lambda_cls=0.0, target_fraction=0.0), dict(diffaug=True)):
+        trainer = ProbeGANTrainer(dataclasses.replace(_cfg(), **kw), images, classifier if kw.get("lambda_cls", 1) else None, "t")
+        trainer.run(progress=False)
+        x = sample(trainer.G_ema, TARGET, 5, seed=1)
+        assert x.shape == (5, 1, 16, 16) and x.abs().max() <= 1
+        assert torch.equal(x, sample(trainer.G_ema, TARGET, 5, seed=1))
+
+
+def test_classifier_required_when_lambda_positive(images):
+    with pytest.raises(ValueError, match="lambda_cls > 0 needs a classifier"):
+        ProbeGANTrainer(_cfg(), images, None, "t")
