@@ -43,7 +43,13 @@ JOBS = [
     ("biggan-all", None, 0, {}),
     ("probegan", "robust", 0, {"lr_g": 6e-4, "lr_d": 6e-4}),
     ("naive", "robust", 0, {"lr_g": 6e-4, "lr_d": 6e-4}),
+    ("probegan", "robust", 1, {"lr_g": 6e-4, "lr_d": 6e-4}),
+    ("naive", "robust", 1, {"lr_g": 6e-4, "lr_d": 6e-4}),
+    ("probegan", "robust", 2, {"lr_g": 6e-4, "lr_d": 6e-4}),
+    ("naive", "robust", 2, {"lr_g": 6e-4, "lr_d": 6e-4}),
 ]
+# jobs 0-11 were stored (recipe_sweep_h200.jsonl) when the cpu profile's learning rate was 2e-4, so
+# their empty `changes` meant lr 2e-4; every row now records the learning rate it trained with
 
 
 def main() -> None:
@@ -79,11 +85,12 @@ def main() -> None:
     for m in milestones:
         trainer.run(until=m, progress=False)
         G = copy.deepcopy(trainer.G_ema)
-        pl.train.standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=seed)
+        pl.train.standing_stats(G, trainer.training_labels, batch_size=cfg.batch_size, seed=seed)
         fake = pl.train.sample(G, target, P.n_samples, seed=seed)
-        row = core.stamp({"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes, "step": m,
+        row = core.stamp({"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes,
+               "lr": cfg.lr_g, "trainer version": pl.train.PROBEGAN_VERSION, "step": m,
                "s_per_step": trainer.seconds / trainer.step, "device": str(device),
-               **measure.target_metrics(judge, fake, real, target)})
+               **measure.judge_metrics(judge, fake, real, target)})
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)

@@ -233,7 +233,7 @@ def main() -> None:
     for m in milestones:
         trainer.run(until=m, progress=False)
         G = copy.deepcopy(trainer.G_ema)
-        pl.train.standing_stats(G, trainer.num_classes, batch_size=cfg.batch_size, seed=0)
+        pl.train.standing_stats(G, trainer.training_labels, batch_size=cfg.batch_size, seed=0)
         fake = pl.train.sample(G, target, 500, seed=SEED)
         row = core.stamp({"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
                           "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info,

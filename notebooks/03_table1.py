@@ -16,14 +16,15 @@
 #
 # The paper's main table asks how well each method draws a class that its image set lacks.
 # We rebuild it on the bundled data: every method, with the regular and the robust
-# classifier where it applies, several seeds, and four columns measured by the independent
-# judge of chapter 1.
+# classifier where it applies, several seeds, each run scored by the development judge and
+# by a reporting panel of two judges that no setting of this book was chosen with.
 #
 # This chapter shows:
 # - the methods: BigGAN on all classes (upper bound), ProbeGAN-oracle (target present),
 #   BigGAN-AM, NAIVE and ProbeGAN, each probing the regular and the robust classifier;
-# - FID over all classes, intra-FID of the target, recognition rate and diversity, mean ± sd
-#   over seeds, with the paper's CIFAR-10 numbers beside ours;
+# - recognition, intra-FID, KID and precision / recall / coverage of the target by every
+#   judge, mean and 95 % interval over seeds, with the paper's CIFAR-10 numbers beside ours;
+# - which of the paper's orderings hold with intervals apart, only on average, or not at all;
 # - samples of the target class from every method, and the exported samples anyone can
 #   score with their own judge.
 
@@ -38,31 +39,27 @@ fid_extractor = None  # FID features: None = as the profile says (judge on smoke
 inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%
-import numpy as np
 import pandas as pd
 import torch
 from IPython.display import display
 
 import probelib as pl
-from probelib import book, data, measure, models, viz
-from probelib.book import experiments
+from probelib import book, measure, viz
+from probelib.book import compare, experiments, table1
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
-           data_dir=data_dir, run_dir=run_dir)
+                data_dir=data_dir, run_dir=run_dir)
 P = ch.profile
-train = ch.load("train")
-full = ch.load("all")
+train, full = ch.load("train"), ch.load("all")
 nets = experiments.classifiers(ch)
+judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
 fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
-judge = nets["eval"].model
 real_target = experiments.real_target_images(ch)  # evaluation only
 C = len(ch.classes)
 n_per_class = max(P.n_samples // 2, 8)
 real_all = full.images[torch.randperm(len(full), generator=torch.Generator().manual_seed(ch.seed))[: n_per_class * C]]
-seeds = {"main": [ch.seed + i for i in range(P.seeds_main)], "other": [ch.seed + i for i in range(P.seeds_other)],
-         "single": [ch.seed + i for i in range(P.seeds_single)]}
-print(f"profile {P.name!r}; target {ch.target_class!r}; seeds: ProbeGAN-robust {seeds['main']}, "
-      f"ProbeGAN-regular and NAIVE {seeds['other']}, the others {seeds['single']}")
+print(f"profile {P.name!r}; target {ch.target_class!r}; seeds per row: "
+      + ", ".join(f"{row} {seeds}" for row, _, _, seeds in table1.rows(ch)) + f"; BigGAN-AM {P.seeds_single}")
 
 # %% [markdown]
 # ## The methods
@@ -77,78 +74,65 @@ print(f"profile {P.name!r}; target {ch.target_class!r}; seeds: ProbeGAN-robust {
 #
 # The paper's BigGAN-AM searches an ImageNet-pretrained BigGAN; offline we search a GAN of
 # the same architecture trained on the seen classes. No method selects checkpoints with
-# target images: every GAN is its EMA generator after the last step.
+# target images: every GAN is its EMA generator after the last step, with batch-norm
+# statistics recomputed on the labels that method trained on.
 #
-# All GANs share the profile's trainer settings. On the `cpu` profile two of them differ from
-# the paper for every method alike: the classifier weight λg is 2 (the paper: 1) and the
-# discriminator sees DiffAugment-ed images; chapter 2 measures the paper's exact recipe
-# beside ours.
+# All GANs share the profile's trainer settings. On the `cpu` profile three differ from the
+# paper for every method alike: the classifier weight λg is 2 (the paper: 1), the
+# discriminator sees DiffAugment-ed images, and the learning rate is 6e-4 (the paper: 2e-4) —
+# the last chosen with the **development judge** from a stored sweep (below). Chapter 2
+# measures the paper's exact recipe beside ours.
+#
+# ## The judges
+#
+# Each run is scored by three judges, all trained on every class of the data:
+#
+# - `dev: VGG` — the **development judge** of chapter 1. The `cpu` learning rate (and chapter
+#   5's and 7's settings) were chosen by looking at its scores, so its numbers here are not
+#   independent of the recipe;
+# - `panel: ViT` (a small vision transformer) and `panel: HOG` (histograms of oriented
+#   gradients read by a logistic regression: no neural network at all) — the **reporting
+#   panel**, trained with their own seeds and looked at by no sweep or setting.
+#
+# Per judge: recognition (its top-1 on the generated target images; the paper used people),
+# intra-FID and KID against the real target images in its feature space, and precision /
+# recall / coverage (Naeem et al. 2020, k = 5): coverage near 0 means collapse.
 
 # %%
-gan_rows = [  # (row name, method, classifier kind, seeds)
-    ("probegan-robust", "probegan", "robust", seeds["main"]),
-    ("probegan-regular", "probegan", "regular", seeds["other"]),
-    ("naive-robust", "naive", "robust", seeds["other"]),
-    ("naive-regular", "naive", "regular", seeds["other"]),
-    ("biggan-all", "biggan-all", None, seeds["single"]),
-    ("probegan-oracle", "probegan-oracle", "robust", seeds["single"]),
-]
-results, fakes = [], {}
-for row, method, kind, row_seeds in gan_rows:
-    for s in row_seeds:
-        res = experiments.gan(ch, train, nets, method, kind, seed=s)
-        x_t = experiments.target_samples(res, P.n_samples, seed=s)
-        fakes.setdefault(row, []).append(x_t)
-        fid_all = float("nan")
-        if method != "naive":  # NAIVE's generator only ever draws the target: no FID over all classes
-            x_all = torch.cat([pl.sample(res.generator, c, n_per_class, seed=s) for c in range(C)])
-            fid_all = measure.fid(real_all, x_all, fid_feats)
-        results.append({"method": row, "seed": s, "FID (all)": fid_all,
-                        **measure.target_metrics(judge, x_t, real_target, ch.target, fid_features=fid_feats),
-                        "train min": res.seconds_per_step * res.config.steps / 60})
-
-prior = {s: experiments.gan(ch, train, nets, "biggan-seen", None, seed=s) for s in seeds["single"]}
-for kind in ("robust", "regular"):
-    row = f"biggan-am-{kind}"
-    for s in seeds["single"]:
-        x_t, prob = experiments.am_samples(ch, prior[s], nets[kind], P.n_samples, seed=s)
-        fakes.setdefault(row, []).append(x_t)
-        x_seen = [pl.sample(prior[s].generator, c, n_per_class, seed=s) for c in range(C) if c != ch.target]
-        fid_all = measure.fid(real_all, torch.cat(x_seen + [x_t[:n_per_class]]), fid_feats)
-        results.append({"method": row, "seed": s, "FID (all)": fid_all,
-                        **measure.target_metrics(judge, x_t, real_target, ch.target, fid_features=fid_feats),
-                        "train min": prior[s].seconds_per_step * prior[s].config.steps / 60})
+long, fakes = table1.table1(ch, train, nets, judges, fid_feats, real_target, real_all)
+display(long.groupby(["row", "judge"]).size().unstack().loc[table1.ORDER].rename_axis(None))
+print("runs per row and judge (each run is one GAN trained with its own seed)")
 
 # %% [markdown]
 # ## The table
 #
-# Mean ± standard deviation over seeds (n = number of seeds; a single seed has no sd).
-# Recognition is the judge's top-1 on generated target images (the paper used human raters);
-# diversity is the mean pairwise distance of judge features of generated target images over
-# that of real ones (1 = as varied as real images, near 0 = mode collapse).
+# For every judge and metric: the mean over seeds and, in brackets, the Student-t 95 %
+# interval **over seeds** (runs); a row with one seed has no interval. Image-level variation
+# inside one run is not an interval of this table.
 
 # %%
-order = ["biggan-all", "probegan-oracle", "biggan-am-regular", "naive-regular", "probegan-regular",
-         "biggan-am-robust", "naive-robust", "probegan-robust"]
-df = pd.DataFrame(results)
-cols = ["FID (all)", "intra-FID", "recognition (%)", "diversity (× real)"]
-mean, sd = df.groupby("method")[cols].mean().loc[order], df.groupby("method")[cols].std().loc[order]
-n = df.groupby("method")["seed"].count().loc[order]
-shown = pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if not np.isnan(s) else (f"{m:.1f}" if not np.isnan(m) else "—")
-                          for m, s in zip(mean[c], sd[c])] for c in cols}, index=order)
-shown["n seeds"] = n
-ref = book.paper.TABLE1_CIFAR10.get(ch.target_class, book.paper.TABLE1_CIFAR10["horse"])
-shown["paper FID (all)"] = [ref[m][0] for m in order]
-shown["paper intra-FID"] = [ref[m][1] for m in order]
-display(shown)
-print(measure.provenance(fid_feats, len(real_target), P.n_samples))
-print(f"FID (all): {n_per_class} generated images per class vs {len(real_all)} real images of all classes; "
-      "paper columns: CIFAR-10 with Inception features, "
-      + ("target horse" if ch.target_class in book.paper.TABLE1_CIFAR10 else "target horse (ours differs)"))
+shown = {}
+for metric in ("recognition (%)", "intra-FID", "KID", "precision", "recall", "coverage"):
+    text, _ = compare.summarise(long, metric, table1.ORDER, digits=1 if metric in ("recognition (%)", "intra-FID") else 2)
+    shown[metric] = text
+panel_table = pd.concat(shown, axis=1).swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
+display(panel_table)
+ref = book.paper.TABLE1_CIFAR10.get(ch.target_class)
+if ref is not None:
+    display(pd.DataFrame({"paper FID (all)": {m: ref[m][0] for m in table1.ORDER},
+                          "paper intra-FID": {m: ref[m][1] for m in table1.ORDER}}))
+    print(f"paper columns: CIFAR-10, Inception features, target {ch.target_class!r}")
+else:
+    print(f"the paper reports no {ch.target_class!r} row (its Table 1 has horse and truck on CIFAR-10)")
+for name, j in judges.items():
+    print(f"{name}: {measure.provenance(j, len(real_target), P.n_samples)}")
+print(f"FID over all classes (dev judge's or Inception features, {n_per_class} per class) in the long table; "
+      "the learning rate was chosen by the development judge (recipe sweep, 2026-11-26); no panel judge was "
+      "looked at before this table")
 
 # %%
-viz.metric_panels(mean, ["intra-FID", "recognition (%)", "diversity (× real)"], errors=sd,
-                    title=f"Table 1 on {ch.dataset}, target {ch.target_class!r} (mean ± sd over seeds)");
+_, nums = compare.summarise(long, "recognition (%)", table1.ORDER)
+fig = viz.interval_panels(nums, title=f"Recognition of generated {ch.target_class!r} by judge (95 % interval over seeds)")
 
 # %% [markdown]
 # ## What each method draws
@@ -158,39 +142,37 @@ viz.metric_panels(mean, ["intra-FID", "recognition (%)", "diversity (× real)"],
 
 # %% tags=["readme-figure"]
 pick = torch.randperm(len(real_target), generator=torch.Generator().manual_seed(ch.seed))[:8]
-viz.image_grid([real_target[pick]] + [fakes[m][0][:8] for m in order], [f"real {ch.target_class}"] + order,
-                 title=f"Generated {ch.target_class!r}", cell=0.8);
+viz.image_grid([real_target[pick]] + [fakes[m][0][:8] for m in table1.ORDER], [f"real {ch.target_class}"] + table1.ORDER,
+               title=f"Generated {ch.target_class!r}", cell=0.8);
 
 # %% [markdown]
 # ## Where we agree with the paper, and where we differ
 #
-# The statements below are computed from this run's numbers.
+# Each of the paper's orderings, per judge: **apart** — it holds and the 95 % intervals over
+# seeds do not overlap; **on average** — the means are in the paper's order but the intervals
+# overlap; **fails** — the means are the other way; **reversed** — the other way with
+# intervals apart. A row with one seed counts as a point.
 
 # %%
-m = mean
-checks = {
-    "ProbeGAN-robust is recognised more often than NAIVE-robust":
-        m.loc["probegan-robust", "recognition (%)"] > m.loc["naive-robust", "recognition (%)"],
-    "ProbeGAN-robust is recognised more often than BigGAN-AM-robust":
-        m.loc["probegan-robust", "recognition (%)"] > m.loc["biggan-am-robust", "recognition (%)"],
-    "ProbeGAN-robust has a lower intra-FID than NAIVE-robust and BigGAN-AM-robust":
-        m.loc["probegan-robust", "intra-FID"] < min(m.loc["naive-robust", "intra-FID"],
-                                                     m.loc["biggan-am-robust", "intra-FID"]),
-    "ProbeGAN-robust beats ProbeGAN-regular on intra-FID (the paper: 45.4 vs 91.4)":
-        m.loc["probegan-robust", "intra-FID"] < m.loc["probegan-regular", "intra-FID"],
-    "ProbeGAN-robust recognised ≥ 50 %": m.loc["probegan-robust", "recognition (%)"] >= 50,
-    "ProbeGAN-robust not collapsed (diversity ≥ 0.5 × real)": m.loc["probegan-robust", "diversity (× real)"] >= 0.5,
-    "the oracle (target present) beats ProbeGAN-robust on intra-FID":
-        m.loc["probegan-oracle", "intra-FID"] < m.loc["probegan-robust", "intra-FID"],
-}
-display(pd.DataFrame({"holds in this run": checks}))
-for row in order:
-    book.glue(f"recognition {row}", float(m.loc[row, "recognition (%)"]))
-    book.glue(f"intra-FID {row}", float(m.loc[row, "intra-FID"]))
-book.finding(f"{ch.target_class} absent: ProbeGAN-robust recognised {m.loc['probegan-robust', 'recognition (%)']:.1f} % "
-             f"(mean of {int(n['probegan-robust'])} seeds), NAIVE-robust {m.loc['naive-robust', 'recognition (%)']:.1f} %, "
-             f"BigGAN-AM-robust {m.loc['biggan-am-robust', 'recognition (%)']:.1f} %; {sum(checks.values())} of "
-             f"{len(checks)} of the paper's orderings hold")
+checks = compare.verdicts(long, table1.CLAIMS)
+display(checks)
+panel_cols = [j for j in judges if j != experiments.DEV]
+for state in ("apart", "on average", "fails", "reversed"):
+    held = [c for c in checks.index if all(checks.loc[c, j] == state for j in panel_cols)]
+    if held:
+        print(f"{state} by every panel judge: " + "; ".join(held))
+mixed = [c for c in checks.index if len({checks.loc[c, j] for j in panel_cols}) > 1]
+if mixed:
+    print("the panel judges disagree on: " + "; ".join(mixed))
+rec = compare.summarise(long, "recognition (%)", table1.ORDER)[1]
+for j in judges:
+    for row in table1.ORDER:
+        book.glue(f"recognition {row} {j}", round(rec.loc[row, j][0], 1))
+vit = rec["panel: ViT"]
+book.finding(f"{ch.target_class} absent: the panel's ViT recognises ProbeGAN-robust's images "
+             f"{compare.fmt_ci(*vit['probegan-robust'])} % (over {vit['probegan-robust'][3]} seeds), NAIVE-robust's "
+             f"{compare.fmt_ci(*vit['naive-robust'])} %; {int((checks[panel_cols] == 'apart').all(axis=1).sum())} of "
+             f"{len(checks)} of the paper's orderings hold with intervals apart for every panel judge")
 
 # %% [markdown]
 # ### When NAIVE wins
@@ -198,68 +180,80 @@ book.finding(f"{ch.target_class} absent: ProbeGAN-robust recognised {m.loc['prob
 # In the paper NAIVE fails: its unconditional discriminator sees *only* target fakes against
 # seen-class reals, learns to reject whatever makes an image the target, and pushes the
 # generator away from it. That failure needs a discriminator that has learned something. The
-# cell below reads this run's numbers to say whether NAIVE beat ProbeGAN here, and what the
-# run itself shows about why.
+# cell below reads this run's numbers (the panel's ViT) to say whether NAIVE beat ProbeGAN
+# here, and what the run itself shows about why.
 
 # %%
-nv, pg, ba = m.loc["naive-robust"], m.loc["probegan-robust"], m.loc["biggan-all", "recognition (%)"]
-if nv["recognition (%)"] > pg["recognition (%)"]:
-    print(f"NAIVE-robust beat ProbeGAN-robust in this run: recognition {nv['recognition (%)']:.1f} % vs "
-          f"{pg['recognition (%)']:.1f} %, intra-FID {nv['intra-FID']:.0f} vs {pg['intra-FID']:.0f}. What the run shows:")
-    print(f"- BigGAN-all, trained with the target *present* and no classifier, makes horses the judge recognises "
-          f"{ba:.1f} % of the time: after {P.probegan.steps} steps the discriminators have taught the generator "
-          "little about classes, so what makes a horse a horse comes almost entirely from the classifier term.")
-    print(f"- NAIVE's generator draws only the target: all {P.probegan.batch_size} fakes of every step are horses, "
-          f"against 1/{C} of ProbeGAN's. With the classifier doing the work, more target fakes per step win; "
-          "chapter 2's ablation shows the same trend inside ProbeGAN (recognition rises with the target share).")
+nv, pg = vit["naive-robust"][0], vit["probegan-robust"][0]
+ba = vit["biggan-all"][0]
+if nv > pg:
+    print(f"NAIVE-robust beat ProbeGAN-robust on average in this run: recognition {nv:.1f} % vs {pg:.1f} % "
+          "(panel ViT). What the run shows:")
+    print(f"- BigGAN-all, trained with the target *present* and no classifier, makes {ch.target_class} images the "
+          f"ViT recognises {ba:.1f} % of the time: after {P.probegan.steps} steps the discriminators have taught the "
+          f"generator little about classes, so what makes a {ch.target_class} comes mostly from the classifier term.")
+    print(f"- NAIVE's generator draws only the target: all {P.probegan.batch_size} fakes of every step are "
+          f"{ch.target_class} fakes, against 1/{C} of ProbeGAN's. With the classifier doing the work, more target "
+          "fakes per step win; chapter 2's ablation shows the same trend inside ProbeGAN.")
     print("- NAIVE's failure mode in the paper (Du learning to reject the target) needs a trained Du; at this "
           "budget it has not formed. The gpu profile (100k steps) is where the paper's comparison applies.")
-elif nv["recognition (%)"] == pg["recognition (%)"]:
-    print(f"ProbeGAN-robust and NAIVE-robust tie on recognition in this run ({pg['recognition (%)']:.1f} %).")
 else:
-    print(f"ProbeGAN-robust beat NAIVE-robust in this run: recognition {pg['recognition (%)']:.1f} % vs "
-          f"{nv['recognition (%)']:.1f} %, intra-FID {pg['intra-FID']:.0f} vs {nv['intra-FID']:.0f}, as in the paper.")
+    print(f"ProbeGAN-robust beat NAIVE-robust on average in this run: recognition {pg:.1f} % vs {nv:.1f} % "
+          f"(panel ViT); the verdict table says whether the intervals over seeds are apart.")
 
 # %% [markdown]
 # ### How much training the ordering needs
 #
-# With the paper's learning rate (2e-4) and this profile's 700 steps, NAIVE beats ProbeGAN
-# (measured on 2 cores, horse, seed 0: recognition 87 % vs 58 %). To see whether that is the
-# budget or the method, `benchmarks/recipe_sweep.py` trained the same `cpu`-profile models
-# for longer on a lent GPU and scored them with the development judge at milestones. The cell
-# below plots that stored measurement — **not this run's**: its provenance is printed with it.
-# It shows NAIVE peaking early and then falling as its discriminator learns to reject the
-# target (the paper's failure mode), while ProbeGAN keeps improving; the `cpu` profile
-# therefore trains with a 3× higher learning rate (6e-4), which reaches the same ordering in
-# 700 steps on the CPU (seed 0: ProbeGAN 93.8 %, NAIVE 70.0 %, measured by the development
-# judge when the rate was chosen).
+# Two stored sweeps scored ProbeGAN-robust and NAIVE-robust at milestones with the
+# **development judge** (`benchmarks/recipe_sweep.py`; not this run's numbers — each plot names
+# its file, machine and date): at the paper's learning rate (2e-4) on a lent GPU, and at this
+# profile's 6e-4 on the 2-core machine with the trainer as this book runs it.
 
 # %%
 import json
 
 import matplotlib.pyplot as plt
 
-
-sweep_file = book.project_root() / "benchmarks" / "measured" / "recipe_sweep_h200.jsonl"
-if sweep_file.is_file():
-    sweep = pd.DataFrame([json.loads(line) for line in sweep_file.read_text().splitlines() if line.strip()])
-    sweep = sweep[(sweep["kind"] == "robust") & (sweep["changes"].map(len) == 0)]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+measured = book.project_root() / "benchmarks" / "measured"
+sweeps = {"lr 2e-4 (NVIDIA H200, 2026-11-26)": measured / "recipe_sweep_h200.jsonl",
+          "lr 6e-4 (2 CPU cores, 2026-12-02)": measured / "recipe_sweep_cpu.jsonl"}
+stored = {}
+for label, path in sweeps.items():
+    if path.is_file():
+        df = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
+        keep = df["kind"] == "robust"
+        keep &= df["changes"].map(len) == 0 if "2e-4" in label else df["changes"].map(lambda c: c.get("lr_g") == 6e-4)
+        stored[label] = df[keep & df["method"].isin(["probegan", "naive"])]
+fig, axes = plt.subplots(1, len(stored), figsize=(4.6 * max(len(stored), 1), 3.2), squeeze=False)
+for ax, (label, df) in zip(axes[0], stored.items()):
     for method, colour in (("probegan", "C0"), ("naive", "C3")):
-        for s_, g in sweep[sweep["method"] == method].groupby("seed"):
+        for i, (s_, g) in enumerate(df[df["method"] == method].groupby("seed")):
             g = g.sort_values("step").drop_duplicates("step", keep="last")
-            axes[0].plot(g["step"], g["recognition (%)"], "o-", color=colour, alpha=0.7,
-                         label=f"{method}-robust" if s_ == 0 else None)
-            axes[1].plot(g["step"], g["intra-FID"], "o-", color=colour, alpha=0.7)
-    axes[0].set(xlabel="generator steps (lr 2e-4)", ylabel="recognition (%)")
-    axes[1].set(xlabel="generator steps (lr 2e-4)", ylabel="intra-FID (judge features)")
-    axes[0].legend()
-    fig.suptitle("stored measurement: benchmarks/measured/recipe_sweep_h200.jsonl (NVIDIA H200, 2026-11-26)")
-    plt.tight_layout()
-    print(f"{len(sweep)} stored scores from {sweep_file.relative_to(book.project_root())}; 500 samples each, the same judge "
-          "weights as this book's cpu profile; not recomputed by this run")
-else:
-    print(f"{sweep_file} is absent; run benchmarks/recipe_sweep.py on a GPU to draw this plot")
+            ax.plot(g["step"], g["recognition (%)"], "o-", color=colour, alpha=0.7,
+                    label=f"{method}-robust" if i == 0 else None)
+    ax.set(xlabel="generator steps", ylabel="recognition (%) (development judge)", title=f"stored: {label}")
+    ax.legend(fontsize=8)
+fig.suptitle("stored measurements: benchmarks/measured/" + ", ".join(p.name for p in sweeps.values()), fontsize=9)
+plt.tight_layout()
+at = lambda df, method, step: df[(df["method"] == method) & (df["step"] == step)]["recognition (%)"].mean()  # noqa: E731
+for label, df in stored.items():
+    tag = "lr2e-4" if "2e-4" in label else "lr6e-4"
+    for method in ("probegan", "naive"):
+        for step in (300, 700):
+            value = at(df, method, step)
+            if value == value:  # not NaN
+                book.glue(f"stored {tag} {method} {step}", round(float(value), 1))
+    print(f"{label}: {len(df)} stored scores (500 samples each), not recomputed by this run")
+
+# %% [markdown]
+# At the paper's 2e-4, NAIVE is ahead at 700 steps (recognised {glue:text}`stored lr2e-4 naive 700:.1f` %
+# against {glue:text}`stored lr2e-4 probegan 700:.1f` % for ProbeGAN, means over the stored seeds) and the
+# paper's ordering appears only after a few thousand steps, as NAIVE's discriminator learns to reject
+# the target. At this profile's 6e-4 the same happens within 700 steps: NAIVE starts high and falls
+# ({glue:text}`stored lr6e-4 naive 300:.1f` % at 300 steps, {glue:text}`stored lr6e-4 naive 700:.1f` % at 700)
+# while ProbeGAN rises ({glue:text}`stored lr6e-4 probegan 300:.1f` % → {glue:text}`stored lr6e-4 probegan 700:.1f` %).
+# A shorter run would therefore favour NAIVE, so the profile keeps 700 steps. The learning rate was
+# chosen by the development judge; the table above is the panel's verdict on it.
 
 # %% [markdown]
 # Our numbers are not the paper's and cannot be: the paper trains on CIFAR-10 photographs
@@ -278,9 +272,9 @@ else:
 # %%
 out = ch.samples_dir("table1")
 for method, xs in fakes.items():
-    seeds_of = torch.cat([torch.full((len(x),), s) for x, s in zip(xs, sorted({r["seed"] for r in results
-                                                                               if r["method"] == method}))])
-    path = data.save_samples(out / f"{method}.npz", torch.cat(xs), ch.target, seed=seeds_of)
+    run_seeds = list(dict.fromkeys(long[long["row"] == method]["seed"]))
+    seeds_of = torch.cat([torch.full((len(x),), s) for x, s in zip(xs, run_seeds)])
+    path = pl.save_samples(out / f"{method}.npz", torch.cat(xs), ch.target, seed=seeds_of)
     print(f"{path.relative_to(ch.run_dir.parent) if ch.run_dir.parent in path.parents else path}: "
           f"{sum(len(x) for x in xs)} images")
 
@@ -289,10 +283,12 @@ for method, xs in fakes.items():
 #
 # - trained every method of the paper's Table 1 on the target-absent image set (the oracle
 #   and BigGAN-all with the target present), with several seeds where it matters;
-# - measured FID, intra-FID, recognition and diversity with the independent judge, and put
-#   the paper's CIFAR-10 numbers beside ours;
-# - checked which of the paper's orderings hold in this run, and exported every method's
-#   samples.
+# - scored every run with the development judge and a reporting panel of two judges of other
+#   families (a ViT, and HOG features with a linear model): recognition, intra-FID, KID and
+#   precision / recall / coverage, with 95 % intervals over seeds; put the paper's CIFAR-10
+#   numbers beside ours;
+# - checked which of the paper's orderings hold with intervals apart, only on average, or not
+#   at all, and exported every method's samples.
 #
 # ## References
 #

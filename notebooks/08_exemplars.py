@@ -172,15 +172,16 @@ for kind in ("regular", "robust"):
 # For every unit, `n_trials` query pairs from the query pool; the observer sees the max and
 # min references of one kind (all `n_refs`, or only the most extreme one) and picks. Accuracy
 # per unit, then the mean over units with a 95 % bootstrap CI (units resampled). The observer
-# works in the judge's feature space (the main rows) and, as a control, in raw pixels.
+# works in a judge's feature space — the development judge's and each panel judge's (the main
+# table; the panel's ViT is the one the verdicts below read) — and, as a control, in raw pixels.
 
 # %%
-judge_features = lambda x: judge.features(x)  # noqa: E731
-pixel_features = lambda x: x.flatten(1)  # noqa: E731
+judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
+observers = {name: j.features for name, j in judges.items()} | {"pixels": lambda x: x.flatten(1)}
 rows = []
 for kind in ("regular", "robust"):
     q = queries[kind]
-    for space, feats in (("judge", judge_features), ("pixels", pixel_features)):
+    for space, feats in observers.items():
         for n_refs in (EX.n_refs, 1):
             refs = {
                 "natural": (lambda j: ref_pool[natural[kind].top_idx[j]], lambda j: ref_pool[natural[kind].bottom_idx[j]]),
@@ -204,8 +205,14 @@ paper = {("natural", 9): "92 ± 2", ("feature visualisation", 9): "82 ± 4",
          ("natural", 1): "73 ± 4", ("feature visualisation", 1): "65 ± 5"}
 table["paper: people (%)"] = [paper.get((r, n), "—") for r, n in
                               zip(table["reference type"], table["references"])]
-main = table[table["observer"] == "judge"].set_index(["classifier", "references", "reference type"]).sort_index()
-display(main.drop(columns="observer").style.format({"accuracy (%)": "{:.1f}"}))
+table["accuracy (95 % CI over units)"] = [f"{a:.1f} ({c.replace(' – ', '–')})" for a, c in
+                                          zip(table["accuracy (%)"], table["95 % CI"])]
+display(table[table["observer"] != "pixels"].pivot_table(index=["classifier", "references", "reference type"],
+                                                         columns="observer", values="accuracy (95 % CI over units)",
+                                                         aggfunc="first")
+        .join(table.drop_duplicates(["classifier", "references", "reference type"])
+              .set_index(["classifier", "references", "reference type"])["paper: people (%)"]))
+main = table[table["observer"] == "panel: ViT"].set_index(["classifier", "references", "reference type"]).sort_index()
 control = table[table["observer"] == "pixels"].set_index(["classifier", "references", "reference type"])
 display(control[["accuracy (%)", "95 % CI"]].style.format({"accuracy (%)": "{:.1f}"})
         .set_caption("control: the same observer on raw pixels"))
@@ -233,13 +240,13 @@ acc9 = {kind: main.loc[(kind, EX.n_refs)]["accuracy (%)"] for kind in ("regular"
 for kind, a in acc9.items():
     for t, v in a.items():
         book.glue(f"2AFC {kind} {t}", float(v))
-book.finding(f"2AFC accuracy with {EX.n_refs} references, regular classifier: natural exemplars "
+book.finding(f"2AFC accuracy of an observer in the panel ViT's features, {EX.n_refs} references, regular classifier: natural exemplars "
              f"{acc9['regular']['natural']:.1f} %, feature visualisations {acc9['regular']['feature visualisation']:.1f} %, "
              f"ProbeGAN samples {acc9['regular']['ProbeGAN samples']:.1f} % (paper, people: 92 vs 82 %)")
 
 # %% [markdown]
-# The simulated observer is not a person: it compares images in the judge's feature space,
-# which was trained on natural images of the same data set. That favours references that
+# The simulated observer is not a person: it compares images in a judge's feature space,
+# trained on natural images of the same data set. That favours references that
 # look like data (natural exemplars, GAN samples) over optimised patterns that drive a unit
 # without resembling any image — the same bias Borowski et al. suspected in people, so the
 # comparison is apt, but the absolute numbers are the judge's, not human accuracies. The

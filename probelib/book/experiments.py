@@ -7,16 +7,21 @@ from __future__ import annotations
 import dataclasses
 
 import torch
+from torch import nn
 
 from .. import data as datamod
 from ..train.baselines import biggan_am, method_config, sample_embedding
 from ..train.classifier import TrainedClassifier, load_or_train_classifier
-from ..train.gans import ProbeGANResult, load_or_train_gan, sample
+from ..train.panel import load_or_fit_hog_judge
+from ..train.gans import ProbeGANResult, sample
 from .chapter import Chapter
+from .jobs import GanJob, prefetch_gans, train_gan_job
 
-__all__ = ["classifiers", "gan", "probe", "target_samples", "am_samples", "real_target_images"]
+__all__ = ["classifiers", "panel", "judges", "DEV", "gan_job", "gan", "probe_job", "probe", "prefetch",
+           "target_samples", "am_samples", "real_target_images"]
 
 KINDS = ("regular", "robust", "eval")
+DEV = "dev: VGG"  # the development judge's column name: sweeps and recipe choices looked at it
 
 
 def classifiers(ch: Chapter, progress: bool = True) -> dict[str, TrainedClassifier]:
@@ -28,28 +33,65 @@ def classifiers(ch: Chapter, progress: bool = True) -> dict[str, TrainedClassifi
             for kind in KINDS}
 
 
-def gan(ch: Chapter, train: datamod.ImageSet, nets: dict[str, TrainedClassifier], method: str,
-        kind: str | None = "robust", seed: int = 0, progress: bool = True, **changes) -> ProbeGANResult:
-    """The generator of ``method`` (see :data:`probelib.train.baselines.METHODS`) probing the
-    ``kind`` classifier, for seed ``seed``; ``changes`` override the profile's trainer settings."""
+def panel(ch: Chapter, train: datamod.ImageSet | None = None, test: datamod.ImageSet | None = None,
+          augment: bool = True, progress: bool = True) -> dict[str, nn.Module]:
+    """The reporting panel for the chapter's data (or ``train`` / ``test``): a small ViT and a HOG +
+    logistic-regression judge, trained on every class with their own seeds (cached). Chapters
+    report with it; no sweep, benchmark or recipe choice ever looks at it."""
+    train = ch.load("train") if train is None else train
+    test = ch.load("test") if test is None else test
+    P = ch.profile.panel
+    vit_cfg = dataclasses.replace(P.vit, seed=P.vit.seed + ch.seed, augment=augment and P.vit.augment)
+    vit = load_or_train_classifier(vit_cfg, train, test, ch.run_dir, ch.device, progress, name="panel ViT").model
+    hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG")
+    return {"panel: ViT": vit, "panel: HOG": hog.to(ch.device)}
+
+
+def judges(ch: Chapter, nets: dict[str, TrainedClassifier], **panel_kwargs) -> dict[str, nn.Module]:
+    """The development judge (``nets["eval"]``, column :data:`DEV`) and the reporting panel."""
+    return {DEV: nets["eval"].model, **panel(ch, **panel_kwargs)}
+
+
+def gan_job(ch: Chapter, train: datamod.ImageSet, nets: dict[str, TrainedClassifier], method: str,
+            kind: str | None = "robust", seed: int = 0, **changes) -> GanJob:
+    """The GAN of ``method`` (see :data:`probelib.train.baselines.METHODS`) probing the ``kind``
+    classifier for seed ``seed`` as a job; ``changes`` override the profile's trainer settings."""
     cfg = method_config(method, dataclasses.replace(ch.profile.probegan, seed=seed), **changes)
     clf = nets[kind] if (kind is not None and cfg.lambda_cls > 0) else None
     tag = "-".join(f"{k}={v}" for k, v in sorted(changes.items()))
     name = f"{method}" + (f"-{kind}" if clf else "") + (f"-{tag}" if tag else "") + f"-s{seed}"
-    return load_or_train_gan(cfg, train, clf.model if clf else None, ch.target, ch.run_dir, ch.device, progress,
-                             name=name)
+    return GanJob(cfg, train, clf.model if clf else None, ch.target, name)
+
+
+def gan(ch: Chapter, train: datamod.ImageSet, nets: dict[str, TrainedClassifier], method: str,
+        kind: str | None = "robust", seed: int = 0, progress: bool = True, **changes) -> ProbeGANResult:
+    """The trained GAN of :func:`gan_job` (from the cache, or trained now with one thread)."""
+    return train_gan_job(gan_job(ch, train, nets, method, kind, seed, **changes), ch.run_dir, str(ch.device))
+
+
+def probe_job(ch: Chapter, name: str, images: datamod.ImageSet, classifier: TrainedClassifier, target: int | str,
+              seed: int = 0, **changes) -> GanJob:
+    """ProbeGAN on a derived image set (chapters 4–5, 7) as a job: the target is dropped from
+    ``images``, ``classifier`` is probed, ``profile.shortcut.probe_steps`` generator steps unless
+    ``changes`` (fields of the profile's :class:`~probelib.train.probegan.ProbeGANConfig`) say
+    otherwise; ``name`` labels the cache entry."""
+    cfg = dataclasses.replace(ch.profile.probegan, **{"seed": seed, "steps": ch.profile.shortcut.probe_steps,
+                                                      **changes})
+    return GanJob(cfg, images, classifier.model, target, f"{name}-s{seed}")
 
 
 def probe(ch: Chapter, name: str, images: datamod.ImageSet, classifier: TrainedClassifier, target: int | str,
           seed: int = 0, progress: bool = True, **changes) -> ProbeGANResult:
-    """ProbeGAN on a derived image set (chapters 4–5, 7): the target is dropped from ``images``,
-    ``classifier`` is probed, ``profile.shortcut.probe_steps`` generator steps. ``changes``
-    replace fields of the profile's :class:`~probelib.train.probegan.ProbeGANConfig` (``steps``
-    included); ``name`` labels the cache entry."""
-    cfg = dataclasses.replace(ch.profile.probegan, **{"seed": seed, "steps": ch.profile.shortcut.probe_steps,
-                                                      **changes})
-    return load_or_train_gan(cfg, images, classifier.model, target, ch.run_dir, ch.device, progress,
-                             name=f"{name}-s{seed}")
+    """The trained probe of :func:`probe_job` (from the cache, or trained now with one thread)."""
+    return train_gan_job(probe_job(ch, name, images, classifier, target, seed, **changes), ch.run_dir,
+                         str(ch.device))
+
+
+def prefetch(ch: Chapter, jobs: list[GanJob]) -> int:
+    """Train the jobs' GANs that are not cached yet, ``profile.gan_workers`` at a time on a CPU
+    (one at a time on a GPU); the chapter then reads them from the cache. Returns how many."""
+    workers = ch.profile.gan_workers if ch.device.type == "cpu" else 1
+    return prefetch_gans(jobs, ch.run_dir, workers, str(ch.device))
 
 
 def target_samples(result: ProbeGANResult, n: int, seed: int = 0) -> torch.Tensor:

@@ -19,7 +19,7 @@ from ..train.classifier import ClassifierConfig
 from ..train.ganalyze import GANalyzeConfig
 from ..train.probegan import ProbeGANConfig
 
-__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "Profile", "PROFILES", "get",
+__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "PanelSettings", "Profile", "PROFILES", "get",
            "override"]
 
 
@@ -90,13 +90,25 @@ class ExemplarSettings:
 
 
 @dataclass(frozen=True)
+class PanelSettings:
+    """The reporting panel: judges of other families than the probed ResNets and the development
+    judge, trained on every class with their own seeds, used by the chapters only (never by a
+    sweep, a benchmark or a recipe choice). Their settings were fixed by their accuracy on real
+    test images before any chapter read them (ViT 83 %, HOG 88 % on Animal-MNIST, `cpu`)."""
+
+    vit: ClassifierConfig = ClassifierConfig(arch="vit", width=48, epochs=10, lr=2e-3, seed=2000)
+    hog_c: float = 0.2  # inverse L2 strength of the HOG judge's logistic regression
+    hog_seed: int = 3000
+
+
+@dataclass(frozen=True)
 class Profile:
     """One scale of the whole book."""
 
     name: str
     classifier: ClassifierConfig  # the probed classifier, regular training
     robust_eps: float  # PGD-L2 radius ([-1, 1] units) of the robust classifier and the headline attack
-    evalnet: ClassifierConfig  # the independent judge: other architecture, other seed
+    evalnet: ClassifierConfig  # the development judge: other architecture, other seed; sweeps may look at it
     attack_steps: int = 20  # PGD steps when *evaluating* robustness
     eps_grid: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
     eval_limit: int = 1000  # test images used for the PGD curves
@@ -107,14 +119,17 @@ class Profile:
     am: AMConfig = AMConfig()  # BigGAN-AM's embedding search
     n_samples: int = 500  # generated images per method and class for the metrics and exports
     seeds_main: int = 3  # seeds of ProbeGAN-robust
-    seeds_other: int = 2  # seeds of ProbeGAN-regular and the NAIVE rows
+    seeds_other: int = 3  # seeds of ProbeGAN-regular and the NAIVE rows
     seeds_single: int = 1  # seeds of BigGAN-all, ProbeGAN-oracle, BigGAN-AM
+    seeds_ablation: int = 2  # seeds of each of chapter 2's settings besides 1/C (which has seeds_main)
+    gan_workers: int = 2  # GANs trained side by side on a CPU, one torch thread each (book/jobs.py)
     dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
     fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
     shortcut: ShortcutConfig = ShortcutConfig()  # chapters 4 and 5
     ganalyze: GANalyzeSettings = GANalyzeSettings()  # chapter 6
     audio: AudioSettings = AudioSettings()  # chapter 7
     exemplars: ExemplarSettings = ExemplarSettings()  # chapter 8
+    panel: PanelSettings = PanelSettings()  # the reporting judges (chapters only)
 
     def classifier_config(self, kind: str, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``seed``."""
@@ -146,8 +161,10 @@ _SMOKE = Profile(
                             steps=3, batch_size=8, checkpoint_every=2),
     am=AMConfig(rounds=1, steps=2, restarts=1, batch_size=4),
     n_samples=24,
-    seeds_main=1,
+    seeds_main=2,  # two, so that the smoke run goes through the intervals over seeds
     seeds_other=1,
+    seeds_ablation=1,
+    gan_workers=1,  # smoke GANs take a second: a worker process would cost more than it saves
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=512),
                             leakage=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=512, adv_eps=2.0,
                                                      adv_steps=2),
@@ -160,6 +177,8 @@ _SMOKE = Profile(
                                                  seed=1000),
                         probe_steps=3, n_samples=8, n_inverted=5, n_wavs=5),
     exemplars=ExemplarSettings(n_units=3, n_refs=3, n_trials=3, render_steps=4, gan_samples=40),
+    panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=16, epochs=1, batch_size=64, train_limit=512,
+                                             seed=2000)),
 )
 
 _CPU = Profile(
@@ -218,6 +237,7 @@ _GPU = Profile(
     am=AMConfig(),
     n_samples=10_000,
     fid_extractor="inception",
+    gan_workers=1,
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=64, epochs=30, batch_size=128),
                             leakage=ClassifierConfig(width=64, epochs=30, batch_size=128, adv_eps=2.0, adv_steps=7),
                             background=ClassifierConfig(width=32, epochs=10, batch_size=128),
@@ -230,6 +250,7 @@ _GPU = Profile(
                                                  seed=1000),
                         probe_steps=20_000, n_samples=2000, n_inverted=500, n_wavs=10),
     exemplars=ExemplarSettings(n_units=64, n_trials=20, render_steps=512, gan_samples=10_000),
+    panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=96, epochs=40, lr=1e-3, seed=2000)),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

@@ -74,13 +74,14 @@ def _chapter_section(ledger: dict) -> list[str]:
         return lines + ["No chapter has been executed yet.", ""]
     lines += _table([{"chapter": name, "finding": e.get("glued", {}).get("finding", "—"), "profile": e["profile"],
                       "device": e["device"], "wall time (min)": round(e["seconds"] / 60, 1),
-                      "date": e.get("finished", "?")[:10]} for name, e in sorted(chapters.items())])
+                      "date": e.get("finished", "?")[:10], "commit": e.get("git_commit", "?")}
+                     for name, e in sorted(chapters.items())])
     for name, e in sorted(chapters.items()):
         glued = {k: v for k, v in e.get("glued", {}).items() if k != "finding"}
         if glued:
             lines += ["", f"### {name}", "",
                       f"Profile `{e['profile']}`, {e['device']}, {e['seconds'] / 60:.1f} min, "
-                      f"finished {e.get('finished', '?')}; parameters "
+                      f"finished {e.get('finished', '?')}, commit `{e.get('git_commit', '?')}`; parameters "
                       + ", ".join(f"`{k}={v!r}`" for k, v in e["parameters"].items()) + ".", ""]
             lines += _table([{"glued value": k, "value": v} for k, v in glued.items()])
     return lines + [""]

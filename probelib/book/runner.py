@@ -131,6 +131,7 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path) -> dict:
         "device": _device(),
         "seconds": round(seconds, 1),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(root),
         "glued": glued_values(executed),
     }
 

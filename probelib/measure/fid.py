@@ -9,6 +9,7 @@ hash of its weights, sample counts, resize) that the chapters print under each t
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from torch import nn
 from ..core.hashing import weights_hash
 
 __all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "fid_extractor", "features", "fid", "kid",
-           "provenance", "INCEPTION_FILE", "INCEPTION_URL", "INCEPTION_ENV"]
+           "provenance", "KID_SUBSETS", "KID_SUBSET_SIZE", "INCEPTION_FILE", "INCEPTION_URL", "INCEPTION_ENV"]
 
+KID_SUBSETS, KID_SUBSET_SIZE = 50, 500  # KID: 50 subsets of (at most) 500 images per side
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_URL = f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{INCEPTION_FILE}"
 INCEPTION_ENV = "PROBELIB_INCEPTION_WEIGHTS"
@@ -34,10 +36,21 @@ class Provenance:
     n_real: int
     n_fake: int
     resize: str = "none (32×32 native)"
+    n_features: int = 0
+    kid_subsets: str = f"KID: {KID_SUBSETS} subsets of min({KID_SUBSET_SIZE}, real, generated) images"
+
+    @property
+    def singular(self) -> bool:
+        """Fewer real images than feature dimensions: the real covariance of FID is singular."""
+        return 0 < self.n_real < self.n_features
 
     def __str__(self) -> str:
-        return (f"features: {self.extractor} (weights sha256 {self.weights_sha256}); "
-                f"{self.n_real} real vs {self.n_fake} generated images; resize: {self.resize}")
+        text = (f"features: {self.extractor} (weights sha256 {self.weights_sha256}); "
+                f"{self.n_real} real vs {self.n_fake} generated images; resize: {self.resize}; {self.kid_subsets}")
+        if self.singular:
+            text += (f" — WARNING: {self.n_real} real images < {self.n_features} feature dimensions, so FID's "
+                     "covariance is singular; read KID instead")
+        return text
 
 
 class JudgeFeatures(nn.Module):
@@ -126,7 +139,8 @@ def fid(real: torch.Tensor, fake: torch.Tensor, extractor: nn.Module, batch_size
     """
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    metric = FrechetInceptionDistance(feature=extractor, normalize=True)
+    # our extractors take images in [-1, 1] themselves: normalize=False says so explicitly
+    metric = FrechetInceptionDistance(feature=extractor, normalize=False)
     for i in range(0, len(real), batch_size):
         metric.update(real[i : i + batch_size], real=True)
     for i in range(0, len(fake), batch_size):
@@ -134,20 +148,25 @@ def fid(real: torch.Tensor, fake: torch.Tensor, extractor: nn.Module, batch_size
     return float(metric.compute())
 
 
-def kid(real: torch.Tensor, fake: torch.Tensor, extractor: nn.Module, subset_size: int = 100,
-        subsets: int = 50, batch_size: int = 500) -> tuple[float, float]:
-    """Kernel Inception Distance (Bińkowski et al. 2018; torchmetrics) between the extractor
-    features of ``real`` and ``fake``: the mean and sd over ``subsets`` random subsets of
-    ``subset_size`` (capped at the smaller set). Unbiased, so usable with few images."""
+def kid(real: torch.Tensor, fake: torch.Tensor, extractor: nn.Module, subset_size: int = KID_SUBSET_SIZE,
+        subsets: int = KID_SUBSETS, batch_size: int = 500, seed: int = 0) -> tuple[float, float]:
+    """Kernel Inception Distance (Bińkowski et al. 2018; torchmetrics' ``KernelInceptionDistance``
+    with our extractor) between the features of ``real`` and ``fake``: mean and sd over
+    ``subsets`` random subsets of ``min(subset_size, len(real), len(fake))`` images, drawn from
+    ``seed`` (the global random state is left as it was). Unbiased, so fit for a few hundred images."""
     from torchmetrics.image.kid import KernelInceptionDistance
 
     size = min(subset_size, len(real), len(fake))
-    metric = KernelInceptionDistance(feature=extractor, subsets=subsets, subset_size=size, normalize=True)
+    with warnings.catch_warnings():  # "will save all extracted features in buffer": a few thousand, here
+        warnings.simplefilter("ignore", UserWarning)
+        metric = KernelInceptionDistance(feature=extractor, subsets=subsets, subset_size=size, normalize=False)
     for i in range(0, len(real), batch_size):
         metric.update(real[i : i + batch_size], real=True)
     for i in range(0, len(fake), batch_size):
         metric.update(fake[i : i + batch_size], real=False)
-    mean, sd = metric.compute()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        mean, sd = metric.compute()
     return float(mean), float(sd)
 
 
@@ -156,4 +175,5 @@ def provenance(extractor: nn.Module, n_real: int, n_fake: int) -> Provenance:
     :class:`InceptionFeatures`, or a judge network, meaning its penultimate features)."""
     if not hasattr(extractor, "describe"):
         extractor = JudgeFeatures(extractor)
-    return Provenance(*extractor.describe()[:2], n_real, n_fake, extractor.describe()[2])
+    label, weights, resize = extractor.describe()
+    return Provenance(label, weights, n_real, n_fake, resize, int(getattr(extractor, "num_features", 0)))

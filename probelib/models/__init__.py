@@ -5,9 +5,10 @@ from .classifiers import EvalNet, ResNetClassifier, build_classifier
 from .gan import Discriminator, GANConfig, Generator, build_gan
 from .judges import AreaNet, ClassConfidence, PatchBackground
 from .memnet import MemNet, MemNetAssessor
+from .panel import HOGJudge, ViTJudge, hog_features
 from .predict import accuracy, predict
 from .pretrained import AdapterError, BigGANGenerator, load_biggan, load_memnet
 
 __all__ = ["ResNetClassifier", "EvalNet", "build_classifier", "GANConfig", "Generator", "Discriminator",
-           "build_gan", "PatchBackground", "AreaNet", "ClassConfidence", "MemNet", "MemNetAssessor", "predict",
+           "build_gan", "PatchBackground", "AreaNet", "ClassConfidence", "MemNet", "MemNetAssessor", "ViTJudge", "HOGJudge", "hog_features", "predict",
            "accuracy", "AdapterError", "BigGANGenerator", "load_biggan", "load_memnet"]

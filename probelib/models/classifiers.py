@@ -9,6 +9,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .panel import ViTJudge
+
 __all__ = ["ResNetClassifier", "EvalNet", "build_classifier"]
 
 
@@ -91,9 +93,12 @@ class EvalNet(nn.Module):
 
 
 def build_classifier(arch: str, in_channels: int, num_classes: int, width: int) -> nn.Module:
-    """A fresh, untrained classifier by architecture name."""
+    """A fresh, untrained classifier by architecture name: ``resnet`` (probed), ``evalnet`` (the
+    development judge) or ``vit`` (a reporting-panel judge, :class:`~probelib.models.panel.ViTJudge`)."""
     if arch == "resnet":
         return ResNetClassifier(in_channels, num_classes, width)
     if arch == "evalnet":
         return EvalNet(in_channels, num_classes, width)
-    raise ValueError(f"unknown classifier architecture {arch!r}; choose one of: resnet, evalnet")
+    if arch == "vit":
+        return ViTJudge(in_channels, num_classes, width)
+    raise ValueError(f"unknown classifier architecture {arch!r}; choose one of: resnet, evalnet, vit")

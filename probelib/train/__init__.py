@@ -10,7 +10,8 @@ from .classifier import (CLASSIFIER_VERSION, ClassifierConfig, TrainedClassifier
 from .ganalyze import (GANALYZE_VERSION, GANalyzeConfig, GANalyzeResult, Transformer, load_or_train_area_assessor,
                        load_or_train_direction, sweep, train_area_assessor, train_transformer, truncated_normal)
 from .gans import ProbeGANResult, gan_key, load_or_train_gan, sample, standing_stats, train_probegan
-from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, TrainingDiverged
+from .panel import HOG_VERSION, fit_hog_judge, load_or_fit_hog_judge
+from .probegan import PROBEGAN_VERSION, FakeBatch, ProbeGANConfig, ProbeGANTrainer, TrainingDiverged
 
 __all__ = ["losses", "class_visualisation", "gaussian_noise", "l2_project", "pgd_l2", "robust_accuracy",
            "DiffAugment", "random_shift_flip", "METHODS", "AMConfig", "AMResult", "biggan_am", "method_config",
@@ -18,5 +19,5 @@ __all__ = ["losses", "class_visualisation", "gaussian_noise", "l2_project", "pgd
            "load_or_train_classifier", "train_classifier", "GANALYZE_VERSION", "GANalyzeConfig", "GANalyzeResult",
            "Transformer", "load_or_train_area_assessor", "load_or_train_direction", "sweep", "train_area_assessor",
            "train_transformer", "truncated_normal", "ProbeGANResult", "gan_key", "load_or_train_gan", "sample",
-           "standing_stats", "train_probegan", "PROBEGAN_VERSION", "ProbeGANConfig", "ProbeGANTrainer",
-           "TrainingDiverged"]
+           "standing_stats", "train_probegan", "PROBEGAN_VERSION", "FakeBatch", "ProbeGANConfig", "ProbeGANTrainer",
+           "TrainingDiverged", "HOG_VERSION", "fit_hog_judge", "load_or_fit_hog_judge"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
@@ -34,12 +35,19 @@ class ProbeGANResult:
 
 
 @torch.no_grad()
-def standing_stats(G: Generator, num_classes: int, batches: int = 16, batch_size: int = 64, seed: int = 0) -> None:
-    """Recompute G's batch-norm running statistics as a plain average over mixed-class batches.
+def standing_stats(G: Generator, labels: Callable[[int, torch.Generator], torch.Tensor] | int, batches: int = 16,
+                   batch_size: int = 64, seed: int = 0) -> None:
+    """Recompute G's batch-norm running statistics as a plain average over ``batches`` batches.
 
     The EMA generator's weights differ from the raw ones, so the running statistics copied
-    from the raw G do not fit them; BigGAN's "standing statistics" fix that.
+    from the raw G do not fit them; BigGAN's "standing statistics" fix that. ``labels(n, g)``
+    draws each batch's labels as the method trained them (``ProbeGANTrainer.training_labels``:
+    NAIVE only the target, the seen-class prior only seen classes, ProbeGAN every class); an
+    int ``C`` means uniform over C classes.
     """
+    if isinstance(labels, int):
+        num_classes = labels
+        labels = lambda n, g: torch.randint(0, num_classes, (n,), generator=g)  # noqa: E731
     g = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
     bns = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -50,7 +58,7 @@ def standing_stats(G: Generator, num_classes: int, batches: int = 16, batch_size
     G.train()
     for _ in range(batches):
         z = torch.randn(batch_size, G.z_dim, generator=g).to(device)
-        y = torch.randint(0, num_classes, (batch_size,), generator=g).to(device)
+        y = labels(batch_size, g).to(device)
         G(z, y)
     for m, mom in zip(bns, saved):
         m.momentum = mom
@@ -77,7 +85,7 @@ def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module 
     trainer = ProbeGANTrainer(cfg, images, classifier, target, device=device, checkpoint_dir=checkpoint_dir)
     trainer.resume_latest()
     trainer.run(progress=progress)
-    standing_stats(trainer.G_ema, trainer.num_classes, batch_size=cfg.batch_size, seed=cfg.seed)
+    standing_stats(trainer.G_ema, trainer.training_labels, batch_size=cfg.batch_size, seed=cfg.seed)
     return ProbeGANResult(trainer.G_ema, cfg, trainer.history, trainer.seconds / max(trainer.step, 1),
                           trainer.target, trainer.classes)
 

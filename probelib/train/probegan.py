@@ -9,8 +9,10 @@ One loop covers ProbeGAN and every GAN baseline; what differs is the config:
 - ``lambda_cls``: weight of the frozen classifier's cross-entropy (eq. 4);
 - ``include_target``: real target images in the image set (oracle, BigGAN-all only).
 
-Class dilution is explicit in :meth:`ProbeGANTrainer.d_step`: Dc is evaluated on seen-class
-fakes only, Du on every fake, and reals never include the target unless ``include_target``.
+Class dilution is explicit in :meth:`ProbeGANTrainer.sample_fake_inputs` and ``d_step``: Du
+sees a batch of fakes of every class (the target at ``target_fraction``), Dc a batch of the same
+size of seen-class fakes only, whatever the target share, so the dilution ablation varies Du
+alone; reals never include the target unless ``include_target``.
 The loop checkpoints atomically and resumes bit-identically on CPU; a NaN/inf or a loss
 beyond ``max_abs_loss`` stops it with the step and the loss named.
 """
@@ -40,11 +42,11 @@ from ..models.gan import GANConfig, build_gan
 from . import losses
 from .augment import DiffAugment
 
-__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "ProbeGANTrainer"]
+__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer"]
 
 #: bumped whenever the trainer's semantics change (what a step computes, which data it sees);
 #: part of every GAN's cache key, so no artefact of an older trainer is served
-PROBEGAN_VERSION = 1
+PROBEGAN_VERSION = 2  # 2: Dc has its own fixed-size seen-class fake batch; method-wise standing statistics
 
 
 class TrainingDiverged(RuntimeError):
@@ -69,6 +71,9 @@ class ProbeGANConfig:
     use_dc: bool = True
     use_du: bool = True
     target_fraction: float = -1.0  # share of target fakes among Du's fakes; -1 = 1/C (uniform labels)
+    # Dc's fakes: a batch of batch_size seen-class fakes of its own (True), or the paper's single
+    # batch, whose seen-class part shrinks as target_fraction grows (False; chapter 2 compares them)
+    dc_own_batch: bool = True
     include_target: bool = False  # real target images in the image set (oracle / BigGAN-all)
     diffaug: bool = False  # DiffAugment (translation + cutout) before D, not in the paper
     ema_decay: float = 0.999
@@ -87,6 +92,17 @@ def _fake_labels(n: int, num_classes: int, target: int, fraction: float, g: torc
     y = seen[torch.randint(0, len(seen), (n,), generator=g)]
     is_target = torch.rand(n, generator=g) < fraction
     return torch.where(is_target, torch.full_like(y, target), y)
+
+
+@dataclass(frozen=True)
+class FakeBatch:
+    """One step's generator inputs: ``z`` ``(n, z_dim)`` and labels ``y`` ``(n,)``; the first
+    ``n_du`` are Du's fakes, ``dc`` indexes Dc's ``batch_size`` seen-class fakes among all ``n``."""
+
+    z: torch.Tensor
+    y: torch.Tensor
+    n_du: int
+    dc: torch.Tensor
 
 
 @torch.no_grad()
@@ -141,45 +157,81 @@ class ProbeGANTrainer:
         idx = torch.randint(0, len(self.real_y), (self.cfg.batch_size,), generator=self.rng)
         return self.real_x[idx].to(self.device), self.real_y[idx].to(self.device)
 
-    def sample_fake_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _du_fraction(self) -> float:
         cfg = self.cfg
-        fraction = cfg.target_fraction
-        if cfg.include_target and fraction >= 0 and fraction != 1.0:
-            fraction = -1.0  # with every class real, labels are uniform
-        z = torch.randn(cfg.batch_size, self.G.z_dim, generator=self.rng)
-        y = _fake_labels(cfg.batch_size, self.num_classes, self.target, fraction, self.rng)
-        return z.to(self.device), y.to(self.device)
+        if cfg.include_target and cfg.target_fraction >= 0 and cfg.target_fraction != 1.0:
+            return -1.0  # with every class real, labels are uniform
+        return cfg.target_fraction
+
+    def _seen_labels(self, n: int, g: torch.Generator) -> torch.Tensor:
+        """``n`` labels uniform over the classes Dc may see (every class with ``include_target``)."""
+        return _fake_labels(n, self.num_classes, self.target, -1.0 if self.cfg.include_target else 0.0, g)
+
+    def sample_fake_inputs(self, g: torch.Generator | None = None) -> FakeBatch:
+        """One step's fakes for both heads (:class:`FakeBatch`), drawn from ``g`` (the trainer's
+        generator by default).
+
+        Du's batch: ``batch_size`` fakes whose labels follow ``target_fraction`` (class dilution).
+        Dc's batch: ``batch_size`` fakes uniform over the seen classes *whatever* ``target_fraction``
+        is — the seen-class fakes of Du's batch, topped up with fresh seen-class fakes (or cut to
+        ``batch_size``). So raising the target share dilutes Du without weakening Dc; at the default
+        1/C the step is the paper's single batch plus about ``batch_size / C`` extra fakes.
+        """
+        cfg, g = self.cfg, self.rng if g is None else g
+        z = torch.randn(cfg.batch_size, self.G.z_dim, generator=g)
+        y = _fake_labels(cfg.batch_size, self.num_classes, self.target, self._du_fraction(), g)
+        if not cfg.use_dc:
+            return FakeBatch(z.to(self.device), y.to(self.device), cfg.batch_size, torch.empty(0, dtype=torch.long))
+        seen = torch.ones_like(y, dtype=torch.bool) if cfg.include_target else y != self.target
+        shared = torch.nonzero(seen).flatten()[: cfg.batch_size]
+        if not cfg.dc_own_batch:  # the paper's single batch: Dc scores its seen-class fakes, however few
+            return FakeBatch(z.to(self.device), y.to(self.device), cfg.batch_size, shared.to(self.device))
+        extra = cfg.batch_size - len(shared)
+        if extra:
+            z = torch.cat([z, torch.randn(extra, self.G.z_dim, generator=g)])
+            y = torch.cat([y, self._seen_labels(extra, g)])
+        dc = torch.cat([shared, torch.arange(cfg.batch_size, cfg.batch_size + extra)])
+        return FakeBatch(z.to(self.device), y.to(self.device), cfg.batch_size, dc.to(self.device))
+
+    def training_labels(self, n: int, g: torch.Generator) -> torch.Tensor:
+        """``n`` labels drawn as the generator saw them in training (both heads' fakes): the label
+        distribution of this method, for the EMA generator's standing statistics."""
+        out, total = [], 0
+        while total < n:
+            y = self.sample_fake_inputs(g).y.cpu()
+            out.append(y)
+            total += len(y)
+        return torch.cat(out)[:n]
 
     def _d_input(self, x: torch.Tensor) -> torch.Tensor:
         return self.augment(x, self.rng) if self.augment is not None else x
 
     # ---------------------------------------------------------------- one update each
     def d_step(self) -> dict:
-        """One discriminator update: Dc hinge on seen classes, Du WGAN-GP on fakes of all classes."""
+        """One discriminator update: Dc hinge on seen-class fakes, Du WGAN-GP on fakes of all classes."""
         cfg = self.cfg
         x_real, y_real = self.sample_real()
-        z, y_fake = self.sample_fake_inputs()
+        fakes = self.sample_fake_inputs()
         with torch.no_grad():
-            x_fake = self.G(z, y_fake)
+            x_fake = self.G(fakes.z, fakes.y)  # (n_du + extra, C, H, W)
         h_real = self.D.features(self._d_input(x_real))
         h_fake = self.D.features(self._d_input(x_fake))
         loss = torch.zeros((), device=self.device)
         parts = {}
         if cfg.use_dc:
-            seen = torch.ones_like(y_fake, dtype=torch.bool) if cfg.include_target else y_fake != self.target
             dc_real, _ = self.D.heads(h_real, y_real)
-            dc_fake, _ = self.D.heads(h_fake[seen], y_fake[seen])  # Dc never sees a target fake
-            if not seen.any():  # every fake is a target fake (target_fraction 1.0): the fake term is empty
+            dc_fake, _ = self.D.heads(h_fake[fakes.dc], fakes.y[fakes.dc])  # Dc never sees a target fake
+            if not len(fakes.dc):  # single batch, every fake a target fake: the fake term is empty
                 dc_fake = torch.full((1,), -1.0, device=self.device)  # relu(1 + (-1)) = 0 exactly
             parts["d_hinge"] = losses.hinge_d(dc_real, dc_fake)
             loss = loss + parts["d_hinge"]
         if cfg.use_du:
             du_real = self.D.linear_u(h_real).squeeze(1)
-            du_fake = self.D.linear_u(h_fake).squeeze(1)  # fakes of all classes: class dilution
+            du_fake = self.D.linear_u(h_fake[: fakes.n_du]).squeeze(1)  # fakes of all classes: class dilution
             alpha = torch.rand(cfg.batch_size, 1, 1, 1, generator=self.rng).to(self.device)
             critic = lambda x: self.D.linear_u(self.D.features(self._d_input(x))).squeeze(1)  # noqa: E731
             parts["d_wgan"] = losses.wgan_d(du_real, du_fake)
-            parts["gp"] = losses.gradient_penalty(critic, x_real, x_fake, alpha)
+            parts["gp"] = losses.gradient_penalty(critic, x_real, x_fake[: fakes.n_du], alpha)
             parts["d_drift"] = losses.drift(du_real, cfg.drift)
             loss = loss + parts["d_wgan"] + cfg.lambda_gp * parts["gp"] + parts["d_drift"]
         self.opt_d.zero_grad(set_to_none=True)
@@ -189,25 +241,23 @@ class ProbeGANTrainer:
         return {k: float(v.detach()) for k, v in parts.items()}
 
     def g_step(self) -> dict:
-        """One generator update: fool Dc on seen classes and Du on all, satisfy the classifier."""
+        """One generator update: fool Dc on seen-class fakes and Du on all, satisfy the classifier."""
         cfg = self.cfg
-        z, y = self.sample_fake_inputs()
-        x = self.G(z, y)
+        fakes = self.sample_fake_inputs()
+        x = self.G(fakes.z, fakes.y)
         h = self.D.features(self._d_input(x))
         loss = torch.zeros((), device=self.device)
         parts = {}
-        if cfg.use_dc:
-            seen = torch.ones_like(y, dtype=torch.bool) if cfg.include_target else y != self.target
-            if seen.any():
-                dc, _ = self.D.heads(h[seen], y[seen])
-                parts["g_hinge"] = losses.hinge_g(dc)
-                loss = loss + parts["g_hinge"]
+        if cfg.use_dc and len(fakes.dc):
+            dc, _ = self.D.heads(h[fakes.dc], fakes.y[fakes.dc])
+            parts["g_hinge"] = losses.hinge_g(dc)
+            loss = loss + parts["g_hinge"]
         if cfg.use_du:
-            du = self.D.linear_u(h).squeeze(1)
+            du = self.D.linear_u(h[: fakes.n_du]).squeeze(1)
             parts["g_wgan"] = losses.wgan_g(du)
             loss = loss + parts["g_wgan"] + losses.drift(du, cfg.drift)
-        if cfg.lambda_cls > 0:
-            parts["g_cls"] = losses.classifier_ce(self.classifier(x), y)
+        if cfg.lambda_cls > 0:  # the classifier sees Du's batch: every class, the target at its share
+            parts["g_cls"] = losses.classifier_ce(self.classifier(x[: fakes.n_du]), fakes.y[: fakes.n_du])
             loss = loss + cfg.lambda_cls * parts["g_cls"]
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()

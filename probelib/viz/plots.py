@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source", "loss_curves", "metric_panels"]
+__all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source", "loss_curves", "metric_panels",
+           "interval_panels"]
 
 
 def to_display(images: torch.Tensor) -> np.ndarray:
@@ -115,6 +116,28 @@ def metric_panels(table, columns: Sequence[str], x_labels: Sequence[str] | None 
         ax.bar(range(len(table)), table[col].values, yerr=yerr, color="tab:blue", alpha=0.8, capsize=3)
         ax.set_xticks(range(len(table)), labels, rotation=30, ha="right", fontsize=8)
         ax.set_title(col, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def interval_panels(nums, title: str = "", ylabel: str = "") -> plt.Figure:
+    """One bar panel per column (judge) of a frame of ``(mean, low, high, n)`` tuples (rows =
+    methods), with the interval as error bars; rows with a single run have none."""
+    cols = list(nums.columns)
+    fig, axes = plt.subplots(1, len(cols), figsize=(3.4 * len(cols), 3.4), squeeze=False, sharey=True)
+    labels = list(nums.index)
+    for ax, col in zip(axes[0], cols):
+        mean = np.array([t[0] for t in nums[col]])
+        low = np.array([t[1] for t in nums[col]])
+        high = np.array([t[2] for t in nums[col]])
+        ax.bar(range(len(labels)), mean, yerr=np.vstack([mean - low, high - mean]), color="tab:blue", alpha=0.8,
+               capsize=3)
+        ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=8)
+        ax.set_title(col, fontsize=9)
+    if ylabel:
+        axes[0, 0].set_ylabel(ylabel)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -92,3 +92,13 @@ def test_optional_path_parameters_accept_a_string_or_none():
     declared = {**DECLARED, "memnet_weights": None, "biggan_weights": None}  # chapter 6's adapters
     merged = check_overrides(declared, {"memnet_weights": "/w/memnet.pth", "biggan_weights": "/w/biggan"})
     assert merged["memnet_weights"] == "/w/memnet.pth" and merged["biggan_weights"] == "/w/biggan"
+
+
+def test_a_chapter_loads_speech_with_its_profiles_corpus_and_run_dir(tmp_path):
+    """The speech data of a chapter follow the profile's corpus settings and land in its run_dir."""
+    ch = setup(profile="smoke", dataset="speech", target_class="men", run_dir=str(tmp_path / "r"))
+    train = ch.load("train")
+    corpus = ch.profile.audio.corpus
+    assert len(train) == 3 * (corpus.clips_per_class - round(0.2 * corpus.clips_per_class))
+    assert list((tmp_path / "r" / "audio").glob("corpus-*.npz"))
+    assert train.images.shape[2] == corpus.n_mels

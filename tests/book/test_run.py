@@ -51,6 +51,7 @@ def test_good_chapter_is_recorded_in_the_ledger(tmp_path, monkeypatch):
     assert entry["parameters"] == {"profile": "smoke", "seed": 3, "run_dir": "runs"}
     assert entry["seconds"] > 0 and entry["device"].startswith(("cpu", "cuda"))
     assert entry["glued"] == {"twice": 6, "finding": "the seed was 3"}  # harvested from the executed notebook
+    assert entry["git_commit"] == "unknown"  # per chapter (this temporary project is no git repository)
     page = (root / "book" / "results.md").read_text()
     assert "| 01_demo | the seed was 3 | smoke |" in page and "| twice | 6 |" in page
     assert "torch" in page and "git commit" in page

@@ -191,3 +191,48 @@ def test_bootstrap_ci_accepts_tensors_and_brackets_the_mean():
     assert measure.bootstrap_ci(v, seed=3) == measure.bootstrap_ci(v.numpy(), seed=3)
     with pytest.raises(ValueError, match="at least one"):
         measure.bootstrap_ci([])
+
+
+def test_prdc_on_hand_built_point_sets():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(400, 8, generator=g)
+    exact = measure.prdc(real, real.clone())
+    assert exact["precision"] == 1.0 and exact["recall"] == 1.0 and exact["coverage"] == 1.0
+    one = measure.prdc(real, real[:1].repeat(200, 1))  # one real image repeated: collapse
+    assert one["precision"] == 1.0 and one["recall"] == 0.0
+    assert one["coverage"] <= 2 * (measure.NEAREST_K + 1) / len(real)  # only its neighbours are covered
+    far = measure.prdc(real, torch.randn(200, 8, generator=g) + 10.0)  # off the real manifold
+    assert far["precision"] == 0.0 and far["coverage"] == 0.0
+    same = measure.prdc(real, torch.randn(400, 8, generator=g))  # another draw of the same distribution
+    assert 0.6 < same["precision"] <= 1 and 0.6 < same["recall"] <= 1 and 0.8 < same["density"] < 1.2
+    assert all(np.isnan(v) for v in measure.prdc(real, real[:5]).values())  # too few for a 5-NN ball
+
+
+def test_kid_is_near_zero_for_one_distribution_positive_for_two_and_seeded():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(600, 4, generator=g), torch.randn(600, 4, generator=g)
+    ext = measure.JudgeFeatures(Identity())
+    same, _ = measure.kid(a, b, ext, subset_size=200, subsets=20)
+    shifted, _ = measure.kid(a, b + 1.0, ext, subset_size=200, subsets=20)
+    assert abs(same) < 0.02 and shifted > 0.1
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    assert measure.kid(a, b + 1.0, ext, subset_size=200, subsets=20)[0] == shifted  # seeded
+    assert torch.equal(torch.get_rng_state(), state)  # and the global random state is untouched
+
+
+def test_provenance_warns_when_reals_are_fewer_than_feature_dimensions():
+    judge = Identity()
+    judge.feature_dim = 64
+    assert "WARNING" not in str(measure.provenance(judge, 100, 50))
+    assert "100 real images < 2048 feature dimensions" in str(
+        measure.Provenance("inception", "abc", 100, 50, n_features=2048))
+
+
+def test_panel_metrics_has_every_metric_for_every_judge():
+    g = torch.Generator().manual_seed(2)
+    real, fake = torch.randn(60, 4, generator=g), torch.randn(40, 4, generator=g)
+    out = measure.panel_metrics({"a": Identity(), "b": Identity()}, fake, real, target=1)
+    assert set(out) == {"a", "b"} and tuple(out["a"]) == measure.METRICS
+    assert out["a"] == out["b"]

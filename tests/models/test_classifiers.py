@@ -22,5 +22,19 @@ def test_the_judge_is_a_different_architecture():
 
 
 def test_unknown_architecture():
-    with pytest.raises(ValueError, match="unknown classifier architecture 'vit'; choose one of: resnet, evalnet"):
-        build_classifier("vit", 1, 10, 8)
+    with pytest.raises(ValueError, match="unknown classifier architecture 'mlp'; choose one of: resnet, evalnet, vit"):
+        build_classifier("mlp", 1, 10, 8)
+
+
+def test_the_panel_judges_are_other_families():
+    """The ViT has attention and no convolution past its patch embedding; the HOG judge has no
+    network but one linear layer. Both give logits and features of their stated size."""
+    from probelib.models import HOGJudge, ViTJudge
+
+    vit = build_classifier("vit", 3, 10, 16)
+    assert isinstance(vit, ViTJudge) and "MultiheadAttention" in {type(m).__name__ for m in vit.modules()}
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    assert vit(x).shape == (4, 10) and vit.features(x).shape == (4, vit.feature_dim)
+    hog = HOGJudge(324, 10)
+    assert [type(m).__name__ for m in hog.modules()] == ["HOGJudge", "Linear"]
+    assert hog(x).shape == (4, 10) and hog.features(x[:, :1]).shape == (4, 324)

@@ -35,30 +35,37 @@ def _cfg(**kw):
 
 
 class Spy:
-    """Records what reaches the discriminator's trunk and its conditional head."""
+    """Records what reaches the discriminator: the reals, each step's fake batches, the labels of
+    everything Dc's conditional head scores and the size of every batch Du's head scores."""
 
     def __init__(self, trainer):
-        self.reals, self.dc_labels, self.du_batches = [], [], []
+        self.reals, self.fakes, self.dc_labels, self.du_sizes = [], [], [], []
         D = trainer.D
-        feats, heads = D.features, D.heads
-        sample_real = trainer.sample_real
+        heads = D.heads
+        sample_real, sample_fakes = trainer.sample_real, trainer.sample_fake_inputs
 
         def spy_sample_real():
             x, y = sample_real()
             self.reals.append((x.clone(), y.clone()))
             return x, y
 
+        def spy_sample_fakes(g=None):
+            batch = sample_fakes(g)
+            if g is None:  # a training step (not the standing statistics' label draws)
+                self.fakes.append(batch)
+            return batch
+
         def spy_heads(h, y):
             if y is not None:
                 self.dc_labels.append(y.clone())
             return heads(h, y)
 
-        trainer.sample_real = spy_sample_real
+        trainer.sample_real, trainer.sample_fake_inputs = spy_sample_real, spy_sample_fakes
         D.heads = spy_heads
-        self.features = feats
+        D.linear_u.register_forward_pre_hook(lambda _m, args: self.du_sizes.append(len(args[0])))
 
 
-def test_dilution_dc_sees_no_target_and_no_real_target_reaches_d(images, classifier):
+def test_dc_sees_no_target_and_no_real_target_reaches_d(images, classifier):
     trainer = ProbeGANTrainer(_cfg(steps=6), images, classifier, "t")
     spy = Spy(trainer)
     trainer.run(progress=False)
@@ -66,8 +73,28 @@ def test_dilution_dc_sees_no_target_and_no_real_target_reaches_d(images, classif
     assert all((y != TARGET).all() and not (x == 0.123).all(dim=(1, 2, 3)).any() for x, y in spy.reals)
 
 
+@pytest.mark.parametrize("fraction, share", [(-1.0, 0.25), (0.5, 0.5), (1.0, 1.0)])
+def test_du_fakes_follow_the_fraction_and_dc_fakes_are_a_fixed_seen_batch(images, classifier, fraction, share):
+    """What each head really scores, per step: Du a batch of ``batch_size`` fakes with the target
+    at the configured share (1/C, 0.5, 1.0), Dc a batch of ``batch_size`` fakes with no target."""
+    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction), images, classifier, "t")
+    spy = Spy(trainer)
+    trainer.run(progress=False)
+    du_labels = torch.cat([f.y[: f.n_du] for f in spy.fakes])
+    assert len(spy.fakes) == 50 and all(f.n_du == 40 for f in spy.fakes)  # one D step and one G step per step
+    assert (du_labels == TARGET).float().mean().item() == pytest.approx(share, abs=0.05)
+    dc = [f.y[f.dc] for f in spy.fakes]
+    assert all(len(y) == 40 and (y != TARGET).all() for y in dc)
+    seen = torch.bincount(torch.cat(dc), minlength=4)[[0, 1, 3]].float()
+    assert (seen / seen.sum() - 1 / 3).abs().max() < 0.05  # uniform over the seen classes
+    # Dc's head scored reals (40) and fakes (40) in D steps, fakes (40) in G steps: never a target label
+    assert all(len(y) == 40 and (y != TARGET).all() for y in spy.dc_labels)
+    # Du's head scored 40 reals + 40 fakes + 40 interpolates (GP) per D step and 40 fakes per G step
+    assert set(spy.du_sizes) == {40}
+
+
 @pytest.mark.parametrize("fraction, expected", [(-1.0, 0.25), (0.3, 0.3), (1.0, 1.0), (0.0, 0.0)])
-def test_du_fakes_hold_the_configured_target_fraction(fraction, expected):
+def test_fake_labels_hold_the_configured_target_fraction(fraction, expected):
     g = torch.Generator().manual_seed(0)
     y = _fake_labels(20000, 4, TARGET, fraction, g)
     assert (y == TARGET).float().mean().item() == pytest.approx(expected, abs=0.015)
@@ -78,10 +105,17 @@ def test_du_fakes_hold_the_configured_target_fraction(fraction, expected):
             assert (counts / counts.sum() - 1 / 3).abs().max() < 0.03
 
 
-def test_trainer_fake_batches_follow_the_fraction(images, classifier):
-    trainer = ProbeGANTrainer(_cfg(target_fraction=0.5, batch_size=200), images, classifier, "t")
-    ys = torch.cat([trainer.sample_fake_inputs()[1] for _ in range(20)])
-    assert (ys == TARGET).float().mean().item() == pytest.approx(0.5, abs=0.03)
+def test_standing_statistics_use_each_methods_own_labels(images, classifier):
+    """NAIVE's generator is fed the target only, the seen-class prior seen classes only, ProbeGAN
+    every class: their standing statistics draw the same labels."""
+    g = torch.Generator().manual_seed(0)
+    naive = ProbeGANTrainer(_cfg(use_dc=False, target_fraction=1.0), images, classifier, "t")
+    assert (naive.training_labels(500, g) == TARGET).all()
+    prior = ProbeGANTrainer(_cfg(use_du=False, lambda_cls=0.0, target_fraction=0.0), images, None, "t")
+    assert not (prior.training_labels(500, g) == TARGET).any()
+    probegan = ProbeGANTrainer(_cfg(), images, classifier, "t")
+    share = (probegan.training_labels(4000, g) == TARGET).float().mean().item()
+    assert 0.15 < share < 0.25  # 1/C of Du's batch, diluted by Dc's extra seen-class fakes
 
 
 def test_resume_after_kill_matches_uninterrupted_run(images, classifier, tmp_path):
@@ -130,3 +164,17 @@ def test_variants_run_and_sample(images, classifier):
 def test_classifier_required_when_lambda_positive(images):
     with pytest.raises(ValueError, match="lambda_cls > 0 needs a classifier"):
         ProbeGANTrainer(_cfg(), images, None, "t")
+
+
+def test_the_papers_single_batch_form_shrinks_dc_with_the_target_share(images, classifier):
+    """``dc_own_batch=False`` is the paper's form: Dc scores only the seen fakes of Du's batch, so
+    at a target share of 1.0 it gets none (and the step still runs)."""
+    for fraction, expected in ((0.5, 20), (1.0, 0)):
+        trainer = ProbeGANTrainer(_cfg(steps=10, batch_size=40, target_fraction=fraction, dc_own_batch=False),
+                                  images, classifier, "t")
+        spy = Spy(trainer)
+        trainer.run(progress=False)
+        sizes = [len(f.dc) for f in spy.fakes]
+        assert all(len(f.y) == 40 for f in spy.fakes)  # no extra fakes
+        assert sum(sizes) / len(sizes) == pytest.approx(expected, abs=4)
+        assert all((f.y[f.dc] != TARGET).all() for f in spy.fakes)

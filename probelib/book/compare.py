@@ -1,0 +1,122 @@
+"""Comparing methods the way a reviewer would: every run (method × seed) scored by every judge,
+then the mean and a 95 % interval **over seeds** per method and judge, and each claimed ordering
+classified as holding with intervals apart, holding on average only, failing, or reversed.
+
+The unit of replication is the run (a GAN trained with one seed); intervals over the images of
+one run are secondary and never reported as these.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..core.stats import mean_ci
+from ..measure.panel import HIGHER_IS_BETTER, judge_metrics
+
+__all__ = ["Run", "score_runs", "interval", "summarise", "Claim", "verdict", "verdicts", "fmt_ci"]
+
+
+@dataclass
+class Run:
+    """One trained run to score: its row (method or setting), seed, generated target images, and
+    any extra per-run columns (FID over all classes, training minutes, ...)."""
+
+    row: str
+    seed: int
+    fake: torch.Tensor
+    extra: dict
+
+
+def score_runs(runs: list[Run], judges: dict[str, nn.Module], real: torch.Tensor, target: int) -> pd.DataFrame:
+    """The long table: one line per (row, seed, judge) with every metric of
+    :func:`~probelib.measure.panel.judge_metrics` and the run's extra columns."""
+    lines = []
+    for r in runs:
+        for name, judge in judges.items():
+            lines.append({"row": r.row, "seed": r.seed, "judge": name, **judge_metrics(judge, r.fake, real, target),
+                          **r.extra})
+    return pd.DataFrame(lines)
+
+
+def interval(values) -> tuple[float, float, float, int]:
+    """``(mean, low, high, n)``: the Student-t 95 % interval over runs, or the value itself twice
+    when there is one run (no interval)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan, 0
+    if len(x) == 1 or np.all(x == x[0]):
+        return float(x[0]), float(x[0]), float(x[0]), len(x)
+    return (*mean_ci(x), len(x))
+
+
+def _num(x: float, digits: int) -> str:
+    if abs(x) >= 1000:
+        return f"{x:.0f}"
+    if 0 < abs(x) < 10 ** -digits:
+        return f"{x:.2g}"  # small values (KID) keep two significant digits
+    return f"{x:.{digits}f}"
+
+
+def fmt_ci(mean: float, low: float, high: float, n: int, digits: int = 1) -> str:
+    """``"91.4 (85.0–97.8)"`` over ``n`` runs, ``"95.6"`` for a single run, ``"—"`` for none."""
+    if n == 0 or math.isnan(mean):
+        return "—"
+    if n == 1:
+        return _num(mean, digits)
+    return f"{_num(mean, digits)} ({_num(low, digits)}–{_num(high, digits)})"
+
+
+def summarise(long: pd.DataFrame, metric: str, rows: list[str] | None = None, digits: int = 1
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For one metric: a table of ``mean (low–high)`` strings, rows × judges, and the numbers
+    behind it (a frame of ``(mean, low, high, n)`` tuples)."""
+    rows = rows or list(dict.fromkeys(long["row"]))
+    judges = list(dict.fromkeys(long["judge"]))
+    nums = pd.DataFrame({j: {r: interval(long[(long["row"] == r) & (long["judge"] == j)][metric]) for r in rows}
+                         for j in judges})
+    text = nums.map(lambda t: fmt_ci(*t, digits=digits))
+    return text, nums
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An ordering the paper makes: ``better`` beats ``worse`` on ``metric``."""
+
+    text: str
+    better: str
+    worse: str
+    metric: str
+
+
+def verdict(long: pd.DataFrame, claim: Claim, judge: str) -> str:
+    """``apart`` (the better row's interval lies wholly beyond the worse row's), ``on average``
+    (means in the paper's order, intervals overlapping), ``fails`` (means the other way,
+    intervals overlapping) or ``reversed`` (the other way with intervals apart)."""
+    sign = 1.0 if HIGHER_IS_BETTER[claim.metric] else -1.0
+    pick = lambda row: interval(long[(long["row"] == row) & (long["judge"] == judge)][claim.metric])  # noqa: E731
+    (mb, lb, hb, nb), (mw, lw, hw, nw) = pick(claim.better), pick(claim.worse)
+    if nb == 0 or nw == 0:
+        return "not measured"
+    if sign > 0:
+        apart, reverse_apart, ahead = lb > hw, hb < lw, mb > mw
+    else:
+        apart, reverse_apart, ahead = hb < lw, lb > hw, mb < mw
+    if apart:
+        return "apart"
+    if reverse_apart:
+        return "reversed"
+    return "on average" if ahead else "fails"
+
+
+def verdicts(long: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
+    """Every claim × every judge of ``long``: the table a reader checks the paper against."""
+    judges = list(dict.fromkeys(long["judge"]))
+    return pd.DataFrame({j: {c.text: verdict(long, c, j) for c in claims} for j in judges})
+
+

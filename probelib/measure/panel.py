@@ -1,0 +1,39 @@
+"""Scoring generated images with a panel of judges: for each judge, recognition of the target,
+intra-FID and KID in its feature space, and precision / recall / density / coverage.
+
+The **development judge** is the one sweeps and recipe choices may look at; the **reporting
+panel** (judges of other families, trained with their own seeds) is used only by the chapters.
+:func:`panel_metrics` takes any ``{name: judge}``; the book passes both, labelled.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .fid import JudgeFeatures, features, fid, kid
+from .prdc import prdc
+from .recognition import recognition_rate
+
+__all__ = ["judge_metrics", "panel_metrics", "METRICS", "HIGHER_IS_BETTER"]
+
+#: the columns of :func:`judge_metrics`, in order
+METRICS = ("recognition (%)", "intra-FID", "KID", "precision", "recall", "density", "coverage")
+#: the direction of each metric (True: higher is better)
+HIGHER_IS_BETTER = {"recognition (%)": True, "intra-FID": False, "KID": False, "precision": True,
+                    "recall": True, "density": True, "coverage": True}
+
+
+def judge_metrics(judge: nn.Module, fake: torch.Tensor, real: torch.Tensor, target: int) -> dict[str, float]:
+    """One judge's verdict on generated target images ``fake`` against real target images ``real``
+    (evaluation only): recognition (%), intra-FID, KID and precision / recall / density /
+    coverage (k = 5), all in the judge's feature space."""
+    ext = JudgeFeatures(judge)
+    f_real, f_fake = features(ext, real), features(ext, fake)
+    return {"recognition (%)": 100 * recognition_rate(judge, fake, target), "intra-FID": fid(real, fake, ext),
+            "KID": kid(real, fake, ext)[0], **prdc(f_real, f_fake)}
+
+
+def panel_metrics(judges: dict[str, nn.Module], fake: torch.Tensor, real: torch.Tensor, target: int
+                  ) -> dict[str, dict[str, float]]:
+    """:func:`judge_metrics` for every judge of ``judges``: ``{judge name: {metric: value}}``."""
+    return {name: judge_metrics(j, fake, real, target) for name, j in judges.items()}

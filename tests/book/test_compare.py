@@ -1,0 +1,70 @@
+"""Intervals over runs and the verdict on each ordering, against hand-computed values."""
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from probelib.book import compare
+
+
+def _long(values: dict[str, list[float]], metric="recognition (%)", judge="j"):
+    return pd.DataFrame([{"row": r, "seed": s, "judge": judge, metric: v}
+                         for r, vs in values.items() for s, v in enumerate(vs)])
+
+
+def test_interval_is_the_t_interval_over_runs_or_a_point():
+    mean, lo, hi, n = compare.interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert (mean, n) == (3.0, 5) and lo == pytest.approx(3 - 1.9632, abs=1e-3) and hi == pytest.approx(3 + 1.9632, abs=1e-3)
+    assert compare.interval([7.0]) == (7.0, 7.0, 7.0, 1)
+    assert compare.interval([float("nan"), 2.0]) == (2.0, 2.0, 2.0, 1)
+    assert math.isnan(compare.interval([])[0])
+    assert compare.fmt_ci(3.0, 1.04, 4.96, 5) == "3.0 (1.0–5.0)" and compare.fmt_ci(7.0, 7.0, 7.0, 1) == "7.0"
+    assert compare.fmt_ci(math.nan, math.nan, math.nan, 0) == "—"
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ([90.0, 91.0, 92.0], [50.0, 51.0, 52.0], "apart"),
+    ([60.0, 90.0, 75.0], [50.0, 80.0, 65.0], "on average"),
+    ([50.0, 80.0, 65.0], [60.0, 90.0, 75.0], "fails"),
+    ([10.0, 11.0, 12.0], [50.0, 51.0, 52.0], "reversed"),
+    ([90.0, 91.0, 92.0], [50.0], "apart"),  # a single run counts as a point
+])
+def test_verdict_for_a_higher_is_better_metric(a, b, expected):
+    long = _long({"a": a, "b": b})
+    assert compare.verdict(long, compare.Claim("a beats b", "a", "b", "recognition (%)"), "j") == expected
+
+
+def test_verdict_turns_round_for_a_lower_is_better_metric():
+    long = _long({"a": [10.0, 11.0, 12.0], "b": [50.0, 51.0, 52.0]}, metric="intra-FID")
+    assert compare.verdict(long, compare.Claim("a lower", "a", "b", "intra-FID"), "j") == "apart"
+    assert compare.verdict(long, compare.Claim("b lower", "b", "a", "intra-FID"), "j") == "reversed"
+    assert compare.verdict(long, compare.Claim("c", "a", "missing", "intra-FID"), "j") == "not measured"
+
+
+def test_summarise_gives_rows_by_judges():
+    long = pd.concat([_long({"a": [1.0, 2.0, 3.0], "b": [5.0]}, judge="x"), _long({"a": [4.0], "b": [6.0]}, judge="y")])
+    text, nums = compare.summarise(long, "recognition (%)", ["b", "a"])
+    assert list(text.index) == ["b", "a"] and list(text.columns) == ["x", "y"]
+    assert text.loc["b", "x"] == "5.0" and text.loc["a", "x"].startswith("2.0 (") and nums.loc["a", "y"][3] == 1
+
+
+def test_score_runs_is_one_line_per_run_and_judge():
+    class Judge(torch.nn.Module):
+        feature_dim = 2
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def features(self, x):
+            return x.flatten(1)[:, :2]
+
+        def forward(self, x):
+            return x.flatten(1)[:, :3]
+
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(30, 1, 2, 2, generator=g)
+    runs = [compare.Run("a", s, torch.randn(20, 1, 2, 2, generator=g), {"extra": s}) for s in (0, 1)]
+    long = compare.score_runs(runs, {"j1": Judge(), "j2": Judge()}, real, target=1)
+    assert len(long) == 4 and set(long["judge"]) == {"j1", "j2"} and list(long["extra"]) == [0, 0, 1, 1]
