@@ -124,7 +124,9 @@ class ProbeReport:
                     versions[name] = metadata.version(name)
                 except metadata.PackageNotFoundError:
                     versions[name] = "not installed"
+            device = str(next(self.generator.parameters()).device) if self.results else "?"
             self.provenance = {"versions": versions, "python": platform.python_version(), "machine": machine(),
+                               "device": device,
                                "commit": _commit(), "seeds": self.seeds,
                                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
