@@ -10,11 +10,14 @@ The public API — what a user of the library calls without the book::
     horses = pl.sample(result.generator, result.target, 500)
     pl.recognition_rate(judge, horses, result.target)
 
+    report = pl.probe(my_classifier, "my_images/", "horse", reference="real_horses/")  # all of the above
+    report.save("report/")                                                          # report.html, samples, generator
+
 Layers, each importing only the ones below it (an import-linter contract keeps it so):
-``book`` > ``viz`` | ``measure`` | ``train`` > ``models`` | ``data`` > ``core``. The subpackages
+``book`` > ``probing`` > ``viz`` | ``measure`` | ``train`` > ``models`` | ``data`` > ``core``. The subpackages
 are public too; the top level re-exports the names most users need.
 """
-from . import book, core, data, measure, models, train, viz
+from . import book, core, data, measure, models, probing, train, viz
 from .core.cache import CacheError
 from .core.device import pick_device
 from .core.errors import UserError
@@ -22,7 +25,8 @@ from .core.stats import mean_ci
 from .data import (ImageSet, DatasetError, class_index, load, load_image_folder, only_class, save_samples,
                    without_class)
 from .measure import JudgeFeatures, diversity_ratio, fid, fid_extractor, kid, recognition_rate, target_metrics
-from .models import GANConfig
+from .models import ClassifierAdapter, GANConfig
+from .probing import ProbeReport, probe
 from .train import (ClassifierConfig, ProbeGANConfig, ProbeGANResult, ProbeGANTrainer, TrainingDiverged,
                     load_or_train_classifier, load_or_train_gan, sample, train_classifier, train_probegan)
 
@@ -30,7 +34,9 @@ __version__ = "0.2.0"
 
 __all__ = [
     # the layers
-    "core", "data", "models", "train", "measure", "viz", "book",
+    "core", "data", "models", "train", "measure", "viz", "probing", "book",
+    # probing anyone's classifier
+    "probe", "ProbeReport", "ClassifierAdapter",
     # data
     "ImageSet", "DatasetError", "load", "load_image_folder", "without_class", "only_class", "class_index",
     "save_samples",

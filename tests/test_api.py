@@ -9,7 +9,7 @@ import pytest
 
 import probelib
 
-LAYERS = ("core", "data", "models", "train", "measure", "viz", "book")
+LAYERS = ("core", "data", "models", "train", "measure", "viz", "probing", "book")
 
 
 def _documented(obj) -> bool:

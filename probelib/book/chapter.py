@@ -38,6 +38,12 @@ OPTIONAL = {
     "inception_weights": (str, type(None)),
     "memnet_weights": (str, type(None)),
     "biggan_weights": (str, type(None)),
+    "classifier": (str, type(None)),  # chapter 9: a classifier file (or torchvision:NAME / module:factory)
+    "weights": (str, type(None)),
+    "images": (str, type(None)),
+    "reference": (str, type(None)),
+    "resolution": (int, type(None)),
+    "steps": (int, type(None)),
 }
 
 

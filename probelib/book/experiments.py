@@ -15,7 +15,7 @@ from ..train.classifier import TrainedClassifier, load_or_train_classifier
 from ..train.panel import load_or_fit_hog_judge
 from ..train.gans import ProbeGANResult, sample
 from .chapter import Chapter
-from .jobs import GanJob, prefetch_gans, train_gan_job
+from ..train.jobs import GanJob, prefetch_gans, train_gan_job
 
 __all__ = ["classifiers", "panel", "judges", "DEV", "gan_job", "gan", "probe_job", "probe", "prefetch",
            "target_samples", "am_samples", "real_target_images"]

@@ -19,7 +19,7 @@ from ..train.classifier import ClassifierConfig
 from ..train.ganalyze import GANalyzeConfig
 from ..train.probegan import ProbeGANConfig
 
-__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "PanelSettings", "Profile", "PROFILES", "get",
+__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "OwnModelSettings", "PanelSettings", "Profile", "PROFILES", "get",
            "override"]
 
 
@@ -90,6 +90,18 @@ class ExemplarSettings:
 
 
 @dataclass(frozen=True)
+class OwnModelSettings:
+    """Chapter 9: the stand-in user's folder and torchvision model."""
+
+    arch: str = "resnet18"  # torchvision architecture, trained from scratch
+    size: int = 64  # the folder's image size (and the model's input)
+    per_class: int = 400  # training images per class written to the folder
+    epochs: int = 3
+    resolution: int = 32  # the probe's resolution unless the chapter's parameter says otherwise
+    seeds: int = 2  # probes (one GAN each) whose mean the chapter reports
+
+
+@dataclass(frozen=True)
 class PanelSettings:
     """The reporting panel: judges of other families than the probed ResNets and the development
     judge, trained on every class with their own seeds, used by the chapters only (never by a
@@ -130,6 +142,7 @@ class Profile:
     audio: AudioSettings = AudioSettings()  # chapter 7
     exemplars: ExemplarSettings = ExemplarSettings()  # chapter 8
     panel: PanelSettings = PanelSettings()  # the reporting judges (chapters only)
+    own_model: OwnModelSettings = OwnModelSettings()  # chapter 9
 
     def classifier_config(self, kind: str, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``seed``."""
@@ -179,6 +192,7 @@ _SMOKE = Profile(
     exemplars=ExemplarSettings(n_units=3, n_refs=3, n_trials=3, render_steps=4, gan_samples=40),
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=16, epochs=1, batch_size=64, train_limit=512,
                                              seed=2000)),
+    own_model=OwnModelSettings(per_class=12, epochs=1, seeds=2),
 )
 
 _CPU = Profile(
@@ -251,6 +265,7 @@ _GPU = Profile(
                         probe_steps=20_000, n_samples=2000, n_inverted=500, n_wavs=10),
     exemplars=ExemplarSettings(n_units=64, n_trials=20, render_steps=512, gan_samples=10_000),
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=96, epochs=40, lr=1e-3, seed=2000)),
+    own_model=OwnModelSettings(per_class=0, epochs=20, resolution=64, seeds=3),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

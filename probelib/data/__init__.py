@@ -12,6 +12,7 @@ from .builtin import ANIMAL_CLASSES, CIFAR10_CLASSES, DIGIT_CLASSES, load_image_
 from .derived import (CORNERS, NEAR_MISSES, RED, add_decoys, add_marker, colourise, leakage_colour, mark_class,
                       near_miss)
 from .export import save_samples
+from .folder import FolderScan, read_folder, scan_folder
 from .imageset import SIZE, DatasetError, ImageSet, class_index, concat, fixed_split, only_class, without_class
 from .registry import DATASETS, class_names, load, register
 from .safe_pickle import restricted_loads
@@ -21,4 +22,4 @@ __all__ = ["ImageSet", "DatasetError", "DATASETS", "load", "load_image_folder", 
            "without_class", "only_class", "concat", "fixed_split", "SIZE", "save_samples", "restricted_loads",
            "ANIMAL_CLASSES", "CIFAR10_CLASSES", "DIGIT_CLASSES", "RED", "CORNERS", "NEAR_MISSES", "colourise",
            "add_marker", "near_miss", "add_decoys", "leakage_colour", "mark_class", "SpuriousSet", "load_spurious",
-           "make_spurious", "builtin", "derived", "mel", "speech", "waterbirds"]
+           "make_spurious", "FolderScan", "read_folder", "scan_folder", "builtin", "derived", "mel", "speech", "waterbirds"]

@@ -1,6 +1,7 @@
-"""BigGAN-style class-conditional generator and a discriminator with two heads.
+"""BigGAN-style class-conditional generator and a discriminator with two heads, at 32, 64 or
+128 pixels (:func:`architecture`).
 
-Generator (Brock et al. 2019, 32×32 variant): a 4×4 seed from the first chunk of a
+Generator (Brock et al. 2019): a 4×4 seed from the first chunk of a
 hierarchical z, ``len(up)`` up-sampling residual blocks whose batch norms are conditioned on
 the shared class embedding concatenated with the next z chunk, then BN-ReLU-conv-tanh.
 Discriminator: residual down-sampling trunk, ReLU, global sum pooling; two heads on the
@@ -10,7 +11,9 @@ labels, so sharing the trunk does not leak class information into ``Du``. Spectr
 on every weight of G and D. At ``ch=64`` with the default multipliers (256 channels in every
 block, the reference's 32×32 architecture) the parameter counts are those of the reference:
 ≈ 4.4 M in G, ≈ 4.2 M in D. The ``cpu`` profile narrows the high-resolution blocks (as
-BigGAN does at 64×64 and above), which is where the CPU time goes.
+BigGAN does at 64×64 and above), which is where the CPU time goes. At 64 and 128 pixels the
+multipliers are BigGAN's (G 16-16-8-4-2(-1), D 1-2-4-8-16(-16), D down-sampling to 4×4; without
+the non-local block).
 """
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ from torch import nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-__all__ = ["GANConfig", "Generator", "Discriminator", "build_gan"]
+__all__ = ["GANConfig", "Generator", "Discriminator", "build_gan", "RESOLUTIONS", "architecture"]
+
+#: the resolutions :func:`architecture` knows
+RESOLUTIONS = (32, 64, 128)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,31 @@ class GANConfig:
     def up(self) -> int:
         """Up-sampling blocks of G; the seed is ``resolution / 2**up`` pixels wide."""
         return len(self.g_mult) - 1
+
+    @property
+    def d_down(self) -> tuple[bool, ...]:
+        """Which D blocks halve the resolution: the first two at 32 pixels (the reference, down to
+        8×8), all but the last above (BigGAN, down to 4×4)."""
+        n = len(self.d_mult)
+        if self.resolution <= 32:
+            return tuple(i < 2 for i in range(n))
+        return tuple(i < n - 1 for i in range(n))
+
+
+def architecture(resolution: int, channels: int, ch: int = 64, narrow: bool = False, **changes) -> GANConfig:
+    """BigGAN's G and D for ``resolution`` (32, 64 or 128) and ``channels``; ``narrow`` halves the
+    high-resolution blocks' widths (the `cpu` profile's trade), ``changes`` set other fields."""
+    mults = {
+        32: ((4, 4, 2, 1), (1, 2, 4, 4)) if narrow else ((4, 4, 4, 4), (4, 4, 4, 4)),
+        64: ((8, 8, 4, 2, 1), (1, 2, 4, 8, 8)) if narrow else ((16, 16, 8, 4, 2), (1, 2, 4, 8, 16)),
+        128: ((8, 8, 4, 2, 1, 1), (1, 1, 2, 4, 8, 8)) if narrow else ((16, 16, 8, 4, 2, 1), (1, 2, 4, 8, 16, 16)),
+    }
+    if resolution not in mults:
+        raise ValueError(f"no GAN architecture for {resolution}×{resolution} images; choose one of: "
+                         f"{', '.join(map(str, RESOLUTIONS))}")
+    g_mult, d_mult = mults[resolution]
+    return GANConfig(**{"ch": ch, "g_mult": g_mult, "d_mult": d_mult, "resolution": resolution,
+                        "channels": channels, **changes})
 
 
 def _sn(module: nn.Module, on: bool) -> nn.Module:
@@ -151,8 +182,8 @@ class Discriminator(nn.Module):
         super().__init__()
         self.cfg, self.num_classes = cfg, num_classes
         blocks, c = [], cfg.channels
-        for i, m in enumerate(cfg.d_mult):
-            blocks.append(DBlock(c, cfg.ch * m, down=i < 2, preactivation=i > 0, spectral=cfg.spectral))
+        for i, (m, down) in enumerate(zip(cfg.d_mult, cfg.d_down)):
+            blocks.append(DBlock(c, cfg.ch * m, down=down, preactivation=i > 0, spectral=cfg.spectral))
             c = cfg.ch * m
         width = c
         self.blocks = nn.Sequential(*blocks)

@@ -1,6 +1,6 @@
-"""Cache misses as jobs: the GANs a chapter needs, trained side by side in separate processes
-through ``submitit``'s local executor, written into the shared run cache (atomically, as every
-artefact is); the chapter then reads them from the cache.
+"""Cache misses as jobs: the GANs a chapter (or a probe) needs, trained side by side in
+separate processes through ``submitit``'s local executor, written into the shared run cache
+(atomically, as every artefact is); the caller then reads them from the cache.
 
 On two CPU cores two GANs at one thread each train about 1.4× faster in total than one GAN at
 two threads (small convolutions use a second thread poorly), so the `cpu` profile trains
@@ -21,8 +21,8 @@ from torch import nn
 from ..core.cache import artefact_path, keyed
 from ..core.errors import UserError
 from ..data.imageset import ImageSet, class_index
-from ..train.gans import ProbeGANResult, gan_key, load_or_train_gan
-from ..train.probegan import PROBEGAN_VERSION, ProbeGANConfig
+from .gans import ProbeGANResult, gan_key, load_or_train_gan
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig
 
 __all__ = ["GanJob", "JobError", "gan_cached", "one_thread", "train_gan_job", "prefetch_gans"]
 
@@ -59,10 +59,10 @@ def one_thread():
         torch.set_num_threads(before)
 
 
-def train_gan_job(job: GanJob, run_dir: str | Path, device: str = "cpu") -> ProbeGANResult:
+def train_gan_job(job: GanJob, run_dir: str | Path, device: str = "cpu", progress: bool = False) -> ProbeGANResult:
     """Train (or load) one GAN into ``run_dir``'s cache with one torch thread."""
     with one_thread():
-        return load_or_train_gan(job.cfg, job.images, job.classifier, job.target, run_dir, device, progress=False,
+        return load_or_train_gan(job.cfg, job.images, job.classifier, job.target, run_dir, device, progress=progress,
                                  name=job.name)
 
 
@@ -77,14 +77,14 @@ def _last_error(text: str) -> str:
 
 
 def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device: str = "cpu",
-                  poll_s: float = 2.0) -> int:
+                  poll_s: float = 2.0, progress: bool = False) -> int:
     """Train every job whose GAN is not cached yet, ``workers`` at a time in local processes
     (``submitit.LocalExecutor``; logs in ``run_dir/jobs/``), or in this process when ``workers``
     is 1. Returns how many were trained; a failed job is a one-line :class:`JobError`."""
     todo = [j for j in jobs if not gan_cached(j, run_dir)]
     if workers <= 1 or len(todo) <= 1:
         for j in todo:
-            train_gan_job(j, run_dir, device)
+            train_gan_job(j, run_dir, device, progress)
         return len(todo)
     import submitit
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from probelib.book import jobs
+from probelib.train import jobs
 from probelib.data import ImageSet
 from probelib.models.gan import GANConfig
 from probelib.train.probegan import ProbeGANConfig

@@ -1,0 +1,78 @@
+"""The probe report's two readings of the generated images.
+
+- :func:`nearest_seen`: each generated image's nearest real images among the *seen* classes in
+  the probed classifier's feature space — is the probe copying a seen class, or drawing
+  something the GAN's data does not hold?
+- :func:`judge_reference`: with real target images given as a reference (evaluation only), an
+  independent judge (another architecture, its own seed) trained on the seen classes plus part
+  of the reference: its recognition of the generated target, and KID and coverage against the
+  reference's held-out part, per seed and as a mean with a 95 % interval over seeds.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..core.stats import mean_ci
+from ..data.imageset import ImageSet, concat, fixed_split
+from ..measure.panel import judge_metrics
+from ..train.classifier import ClassifierConfig, load_or_train_classifier
+
+__all__ = ["nearest_seen", "split_reference", "judge_reference"]
+
+
+@torch.no_grad()
+def _features(classifier: nn.Module, images: torch.Tensor, batch: int = 250) -> torch.Tensor:
+    device = next(classifier.parameters()).device
+    f = getattr(classifier, "features", None)
+    run = f if callable(f) else classifier
+    return torch.cat([run(images[i:i + batch].to(device)).flatten(1).float().cpu()
+                      for i in range(0, len(images), batch)])
+
+
+def nearest_seen(classifier: nn.Module, fakes: torch.Tensor, data: ImageSet, k: int = 3, limit: int = 2000,
+                 seed: int = 0) -> dict:
+    """For each of ``fakes`` the ``k`` nearest of (up to ``limit``) real seen-class images of
+    ``data`` in the classifier's features: ``indices`` ``(n, k)`` into ``images``, their
+    ``labels``, ``distances``, and the share of fakes whose nearest neighbour is of each class."""
+    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:limit]
+    real, labels = data.images[pick], data.labels[pick]
+    d = torch.cdist(_features(classifier, fakes), _features(classifier, real))  # (n, limit)
+    dist, idx = d.topk(min(k, d.shape[1]), dim=1, largest=False)
+    first = labels[idx[:, 0]]
+    share = {data.classes[c]: float((first == c).float().mean()) for c in labels.unique().tolist()}
+    return {"images": real[idx], "labels": labels[idx], "distances": dist,
+            "nearest class share": dict(sorted(share.items(), key=lambda kv: -kv[1]))}
+
+
+def split_reference(ref: ImageSet) -> tuple[ImageSet, ImageSet]:
+    """The reference's fixed 80 % for the judge's training and 20 % for evaluation."""
+    idx = torch.from_numpy(fixed_split(ref.labels.numpy(), "test"))
+    mask = torch.zeros(len(ref), dtype=torch.bool)
+    mask[idx] = True
+    return ref.subset(~mask), ref.subset(mask)
+
+
+def judge_reference(data: ImageSet, reference: ImageSet, fakes: list[torch.Tensor], seeds: list[int], target: int,
+                    cfg: ClassifierConfig, run_dir: str | Path, device, progress: bool = True) -> dict:
+    """Train (cached) the independent judge on ``data`` (seen classes) plus 80 % of ``reference``
+    and read every seed's generated target images: ``{"per seed": [...], "mean": {...}, "judge":
+    {...}}`` with recognition (%), KID and coverage against the held-out 20 %."""
+    ref_train, ref_eval = split_reference(reference)
+    train = concat(data, ref_train, "train")
+    judge = load_or_train_classifier(cfg, train, None, run_dir, device, progress, name="probe judge")
+    per_seed = []
+    for seed, fake in zip(seeds, fakes):
+        m = judge_metrics(judge.model, fake, ref_eval.images, target)
+        per_seed.append({"seed": seed, "recognition (%)": m["recognition (%)"], "KID": m["KID"],
+                         "coverage": m["coverage"], "precision": m["precision"], "recall": m["recall"]})
+    mean = {}
+    for key in ("recognition (%)", "KID", "coverage"):
+        values = [r[key] for r in per_seed]
+        mean[key] = mean_ci(values) if len(values) > 1 else (values[0], values[0], values[0])
+    return {"per seed": per_seed, "mean": mean,
+            "judge": {"architecture": cfg.arch, "width": cfg.width, "seed": cfg.seed,
+                      "trained on": f"{len(data)} seen-class images + {len(ref_train)} reference images",
+                      "evaluated against": f"{len(ref_eval)} held-out reference images"}}
