@@ -162,12 +162,15 @@ print(f"nearest real seen-class image of each generated one: " + ", ".join(f"{c}
 # %% [markdown]
 # ## The same as one command
 #
-# ```bash
-# python -m probelib probe --classifier torchvision:resnet18 --weights runs/own-model/resnet18.safetensors \
-#     --images runs/own-model/images --target horse --input-size 64 \
-#     --reference runs/own-model/reference/horse --seeds 0,1 --out horse-report
-# ```
-#
+# The command line runs the same probe on files: here, the model and folders this chapter wrote.
+
+# %%
+print(f"python -m probelib probe --classifier {classifier} " + (f"--weights {weights} " if weights else "")
+      + f"--images {images} --target {ch.target_class} --input-size {O.size} "
+      + (f"--reference {reference} " if reference else "")
+      + f"--seeds {','.join(str(s) for s in report.seeds)} --out {ch.target_class}-report")
+
+# %% [markdown]
 # TorchScript files (`--classifier model.pt`) and `torch.export` programs (`model.pt2`, exported
 # with a dynamic batch dimension) need no `--weights`; `module:factory` builds your own
 # architecture. An ImageNet model takes `--input-size 224 --normalize imagenet --class-map
