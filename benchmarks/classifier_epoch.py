@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 
 import probelib as pl
@@ -25,14 +24,6 @@ def _time(fn, repeats: int = 3) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def _emit(row: dict, out: str | None) -> None:
-    line = json.dumps(core.stamp(row))
-    print(line, flush=True)
-    if out:
-        with open(out, "a") as f:
-            f.write(line + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="cpu")
@@ -46,13 +37,13 @@ def main() -> None:
         cfg = dataclasses.replace(p.classifier_config(kind), epochs=1)
         start = time.perf_counter()
         model, _ = pl.train_classifier(cfg, train, device=device, progress=False)
-        _emit({"what": f"one epoch, {kind} ({cfg.arch}, width {cfg.width})", "profile": p.name,
+        core.record({"what": f"one epoch, {kind} ({cfg.arch}, width {cfg.width})", "profile": p.name,
                "adv_steps": cfg.adv_steps if cfg.adv_eps else 0, "train_images": len(train),
                "seconds": time.perf_counter() - start}, args.out)
         if kind == "regular":
             x, y = train.images[:250].to(device), train.labels[:250].to(device)
             step = _time(lambda: pl.train.pgd_l2(model, x, y, p.robust_eps, steps=1))
-            _emit({"what": "one PGD-L2 step on 250 images", "profile": p.name, "seconds": step}, args.out)
+            core.record({"what": "one PGD-L2 step on 250 images", "profile": p.name, "seconds": step}, args.out)
 
 
 if __name__ == "__main__":

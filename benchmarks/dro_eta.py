@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 import torch
 
 import probelib as pl
-from probelib import core, data, measure, models
+from probelib import core, data, measure
 from probelib.book import profiles
 
 
@@ -35,13 +34,9 @@ def main() -> None:
     net = pl.load_or_train_classifier(cfg, tr.data, te.data, "/tmp/dro_eta", "cpu", False, groups=tr.groups,
                                       dro_eta=args.eta, name="dro")
     average, per_group = measure.group_accuracy(net.model, te)
-    row = core.stamp({"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * average,
+    core.record({"data_seed": args.data_seed, "eta": args.eta, "epochs": args.epochs, "average (%)": 100 * average,
            "groups (%)": {g: 100 * v for g, v in per_group.items()}, "worst group (%)": 100 * min(per_group.values()),
-           "train min": net.record["seconds"] / 60})
-    print(json.dumps(row), flush=True)
-    if args.out:
-        with open(args.out, "a") as f:
-            f.write(json.dumps(row) + "\n")
+           "train min": net.record["seconds"] / 60}, args.out)
 
 
 if __name__ == "__main__":

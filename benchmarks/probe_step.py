@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import time
 
 import torch
@@ -51,13 +50,9 @@ def main() -> None:
     for res in (32, 64, 128):
         with one_thread() if device.type == "cpu" else contextlib.nullcontext():
             sps, g, d = seconds_per_step(res, args.profile, device, args.steps)
-        row = core.stamp({"what": f"probe trainer, {res}×{res}×3, {args.profile} profile", "resolution": res,
+        core.record({"what": f"probe trainer, {res}×{res}×3, {args.profile} profile", "resolution": res,
                           "G parameters": g, "D parameters": d, "steps": args.steps, "seconds per step": sps,
-                          "torch threads": 1 if device.type == "cpu" else None})
-        print(json.dumps(row), flush=True)
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+                     "torch threads": 1 if device.type == "cpu" else None}, args.out)
 
 
 if __name__ == "__main__":

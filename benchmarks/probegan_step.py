@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 
 import torch
 
 import probelib as pl
-from probelib import core, data, measure, models
+from probelib import core, data, models
 from probelib.book import profiles
 
 
@@ -47,12 +46,8 @@ def main() -> None:
     cpu = profiles.get("cpu").probegan
     for name, cfg, channels, width in (("paper scale: ch=64, 32x32x3, batch 64, 4 D steps", paper, 3, 64),
                                        ("cpu profile trainer, 32x32x1", dataclasses.replace(cpu), 1, 16)):
-        row = core.stamp({"what": name, "steps": args.steps,
-                          "seconds per step": seconds_per_step(cfg, channels, width, device, args.steps)})
-        print(json.dumps(row), flush=True)
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
+        core.record({"what": name, "steps": args.steps,
+                     "seconds per step": seconds_per_step(cfg, channels, width, device, args.steps)}, args.out)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import json
 import time
 
 import torch
 
 import probelib as pl
-from probelib import core, data, measure, models
+from probelib import core, data, measure
 from probelib.book import profiles
 
 MILESTONES = (700, 1500, 3000, 6000, 10000)
@@ -87,13 +86,10 @@ def main() -> None:
         G = copy.deepcopy(trainer.G_ema)
         pl.train.standing_stats(G, trainer.training_labels, batch_size=cfg.batch_size, seed=seed)
         fake = pl.train.sample(G, target, P.n_samples, seed=seed)
-        row = core.stamp({"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes,
-               "lr": cfg.lr_g, "trainer version": pl.train.PROBEGAN_VERSION, "step": m,
-               "s_per_step": trainer.seconds / trainer.step, "device": str(device),
-               **measure.judge_metrics(judge, fake, real, target)})
-        with open(args.out, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        print(json.dumps(row), flush=True)
+        core.record({"job": args.job, "method": method, "kind": kind, "seed": seed, "changes": changes,
+                     "lr": cfg.lr_g, "trainer version": pl.train.PROBEGAN_VERSION, "step": m,
+                     "s_per_step": trainer.seconds / trainer.step, "device": str(device),
+                     **measure.judge_metrics(judge, fake, real, target)}, args.out)
         elapsed = time.perf_counter() - start
         nxt = next((n for n in milestones if n > m), None)
         if nxt is not None and elapsed + (nxt - m) * trainer.seconds / trainer.step * 1.1 > args.budget:

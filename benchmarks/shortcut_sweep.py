@@ -235,12 +235,9 @@ def main() -> None:
         G = copy.deepcopy(trainer.G_ema)
         pl.train.standing_stats(G, trainer.training_labels, batch_size=cfg.batch_size, seed=0)
         fake = pl.train.sample(G, target, 500, seed=SEED)
-        row = core.stamp({"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
-                          "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info,
-                          **score(fake)})
-        with open(args.out, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        print(json.dumps(row), flush=True)
+        core.record({"job": args.job, "seed": SEED, "chapter": chapter, **v, "changes": changes, "step": m,
+                     "s_per_step": trainer.seconds / trainer.step, "device": str(device), **info,
+                     **score(fake)}, args.out)
         if args.save_samples:
             import numpy as np
             np.savez_compressed(args.save_samples, images=fake[:64].numpy(), step=m)

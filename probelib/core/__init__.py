@@ -5,9 +5,9 @@ from .device import pick_device, seed_everything
 from .errors import UserError
 from .hashing import config_hash, tensor_fingerprint, weights_hash
 from .progress import quiet
-from .stamp import machine, stamp
+from .stamp import machine, record, stamp
 from .stats import bootstrap_ci, mean_ci, proportion_ci, rates_above
 
 __all__ = ["Artefact", "CacheError", "atomic_write", "load_artefact", "load_or_train", "save_artefact",
            "pick_device", "seed_everything", "UserError", "config_hash", "tensor_fingerprint", "weights_hash",
-           "quiet", "machine", "stamp", "bootstrap_ci", "mean_ci", "proportion_ci", "rates_above"]
+           "quiet", "machine", "record", "stamp", "bootstrap_ci", "mean_ci", "proportion_ci", "rates_above"]

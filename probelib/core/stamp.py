@@ -2,6 +2,7 @@
 number always says where it came from (the "Results and benchmarks" page prints them)."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -10,7 +11,7 @@ from datetime import datetime, timezone
 
 import torch
 
-__all__ = ["machine", "stamp"]
+__all__ = ["machine", "record", "stamp"]
 
 
 def machine() -> str:
@@ -27,3 +28,15 @@ def stamp(row: dict) -> dict:
                                                  *sys.argv[1:]])
     return {**row, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
             "command": command}
+
+
+def record(row: dict, out: str | os.PathLike | None = None) -> dict:
+    """Stamp ``row``, print it as one JSON line and, with ``out``, append that line to the file
+    (a benchmark's stored measurement); return the stamped row."""
+    stamped = stamp(row)
+    line = json.dumps(stamped)
+    print(line, flush=True)
+    if out:
+        with open(out, "a") as f:
+            f.write(line + "\n")
+    return stamped
