@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..core.stats import mean_ci
-from ..measure.panel import HIGHER_IS_BETTER, judge_metrics
+from ..measure.panel import HIGHER_IS_BETTER, RANGE, judge_metrics
 
 __all__ = ["Run", "score_runs", "interval", "summarise", "Claim", "verdict", "verdicts", "fmt_ci"]
 
@@ -43,21 +43,25 @@ def score_runs(runs: list[Run], judges: dict[str, nn.Module], real: torch.Tensor
     return pd.DataFrame(lines)
 
 
-def interval(values) -> tuple[float, float, float, int]:
+def interval(values, bounds: tuple[float, float] | None = None) -> tuple[float, float, float, int]:
     """``(mean, low, high, n)``: the Student-t 95 % interval over runs, or the value itself twice
-    when there is one run (no interval)."""
+    when there is one run (no interval). With ``bounds`` (the metric's range, e.g. 0-100 for a
+    rate) the interval is cut to it: with three seeds a t interval can reach past 100 %."""
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if len(x) == 0:
         return math.nan, math.nan, math.nan, 0
     if len(x) == 1 or np.all(x == x[0]):
         return float(x[0]), float(x[0]), float(x[0]), len(x)
-    return (*mean_ci(x), len(x))
+    mean, low, high = mean_ci(x)
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return mean, low, high, len(x)
 
 
 def _num(x: float, digits: int) -> str:
-    if abs(x) >= 1000:
-        return f"{x:.0f}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"  # three or more digits before the point: none after it
     if 0 < abs(x) < 10 ** -digits:
         return f"{x:.2g}"  # small values (KID) keep two significant digits
     return f"{x:.{digits}f}"
@@ -75,11 +79,13 @@ def fmt_ci(mean: float, low: float, high: float, n: int, digits: int = 1) -> str
 def summarise(long: pd.DataFrame, metric: str, rows: list[str] | None = None, digits: int = 1
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For one metric: a table of ``mean (low–high)`` strings, rows × judges, and the numbers
-    behind it (a frame of ``(mean, low, high, n)`` tuples)."""
+    behind it (a frame of ``(mean, low, high, n)`` tuples). Intervals are cut to the metric's
+    range (:data:`~probelib.measure.panel.RANGE`)."""
     rows = rows or list(dict.fromkeys(long["row"]))
     judges = list(dict.fromkeys(long["judge"]))
-    nums = pd.DataFrame({j: {r: interval(long[(long["row"] == r) & (long["judge"] == j)][metric]) for r in rows}
-                         for j in judges})
+    bounds = RANGE.get(metric)
+    nums = pd.DataFrame({j: {r: interval(long[(long["row"] == r) & (long["judge"] == j)][metric], bounds)
+                             for r in rows} for j in judges})
     text = nums.map(lambda t: fmt_ci(*t, digits=digits))
     return text, nums
 

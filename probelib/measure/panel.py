@@ -14,13 +14,16 @@ from .fid import JudgeFeatures, features, fid, kid
 from .prdc import prdc
 from .recognition import recognition_rate
 
-__all__ = ["judge_metrics", "panel_metrics", "METRICS", "HIGHER_IS_BETTER"]
+__all__ = ["judge_metrics", "panel_metrics", "METRICS", "HIGHER_IS_BETTER", "RANGE"]
 
 #: the columns of :func:`judge_metrics`, in order
 METRICS = ("recognition (%)", "intra-FID", "KID", "precision", "recall", "density", "coverage")
 #: the direction of each metric (True: higher is better)
 HIGHER_IS_BETTER = {"recognition (%)": True, "intra-FID": False, "KID": False, "precision": True,
                     "recall": True, "density": True, "coverage": True}
+#: the values each metric can take (KID's unbiased estimate may be negative: no range)
+RANGE = {"recognition (%)": (0.0, 100.0), "intra-FID": (0.0, float("inf")), "precision": (0.0, 1.0),
+         "recall": (0.0, 1.0), "density": (0.0, float("inf")), "coverage": (0.0, 1.0)}
 
 
 def judge_metrics(judge: nn.Module, fake: torch.Tensor, real: torch.Tensor, target: int) -> dict[str, float]:

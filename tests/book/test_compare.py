@@ -23,6 +23,21 @@ def test_interval_is_the_t_interval_over_runs_or_a_point():
     assert compare.fmt_ci(math.nan, math.nan, math.nan, 0) == "—"
 
 
+def test_an_interval_is_cut_to_the_metrics_range():
+    # 90, 99, 100: mean 96.33, t(2) half-width 4.303 * 5.508 / sqrt(3) = 13.68 -> 82.65 to 110.0
+    mean, lo, hi, n = compare.interval([90.0, 99.0, 100.0], bounds=(0.0, 100.0))
+    assert mean == pytest.approx(96.333, abs=1e-3) and lo == pytest.approx(82.65, abs=0.02) and hi == 100.0
+    assert compare.interval([0.01, 0.5, 0.02], bounds=(0.0, 1.0))[1] == 0.0
+    text, nums = compare.summarise(_long({"a": [90.0, 99.0, 100.0]}), "recognition (%)")
+    assert nums.loc["a", "j"][2] == 100.0 and text.loc["a", "j"] == "96.3 (82.7–100)"
+    assert compare.summarise(_long({"a": [-0.2, 0.1, 0.4]}, metric="KID"), "KID")[1].loc["a", "j"][1] < -0.2
+
+
+def test_numbers_of_three_digits_lose_their_decimals():
+    assert compare.fmt_ci(958.3, 546.4, 1370.2, 3, digits=2) == "958 (546–1370)"
+    assert compare.fmt_ci(0.125, 0.0312, 0.219, 3, digits=2) == "0.12 (0.03–0.22)"
+
+
 @pytest.mark.parametrize("a, b, expected", [
     ([90.0, 91.0, 92.0], [50.0, 51.0, 52.0], "apart"),
     ([60.0, 90.0, 75.0], [50.0, 80.0, 65.0], "on average"),
