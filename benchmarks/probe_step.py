@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import time
 
 import torch
+import timing  # benchmarks/timing.py, beside this script
 
 from probelib import core, data, models
 from probelib.probing import settings, trainer_config
@@ -28,15 +28,9 @@ def seconds_per_step(res: int, profile: str, device, steps: int) -> tuple[float,
     cfg = trainer_config(settings(profile), res, 3)
     clf = models.build_classifier("resnet", 3, 10, 16)
     trainer = ProbeGANTrainer(cfg, images, clf, 7, device=device)
-    trainer.run(until=1, progress=False)  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    trainer.run(until=1 + steps, progress=False)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    sps = timing.seconds_per_step(trainer, steps, device)
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
-    return (time.perf_counter() - start) / steps, count(trainer.G), count(trainer.D)
+    return sps, count(trainer.G), count(trainer.D)
 
 
 def main() -> None:

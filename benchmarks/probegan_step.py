@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
 
 import torch
+import timing  # benchmarks/timing.py, beside this script
 
 import probelib as pl
 from probelib import core, data, models
@@ -25,14 +25,7 @@ def seconds_per_step(cfg: pl.ProbeGANConfig, channels: int, clf_width: int, devi
                       tuple("abcdefghij"), "random", "train")
     clf = models.build_classifier("resnet", channels, 10, clf_width)
     trainer = pl.train.ProbeGANTrainer(cfg, images, clf, 7, device=device)
-    trainer.run(until=1, progress=False)  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    trainer.run(until=1 + steps, progress=False)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / steps
+    return timing.seconds_per_step(trainer, steps, device)
 
 
 def main() -> None:

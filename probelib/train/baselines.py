@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ..core.progress import quiet
 from ..models.gan import Generator
 from . import losses
+from .gans import sample
 from .probegan import ProbeGANConfig
 
 __all__ = ["METHODS", "method_config", "AMConfig", "AMResult", "biggan_am", "sample_embedding"]
@@ -102,15 +103,6 @@ def biggan_am(G: Generator, classifier: nn.Module, target: int, cfg: AMConfig, p
     return best
 
 
-@torch.no_grad()
 def sample_embedding(G: Generator, embedding: torch.Tensor, n: int, seed: int = 0, batch_size: int = 250):
     """``n`` images from G with one fixed class ``embedding`` ``(shared_dim,)``: ``(n, C, H, W)``."""
-    g = torch.Generator().manual_seed(seed)
-    device = next(G.parameters()).device
-    G.eval()
-    out = []
-    for i in range(0, n, batch_size):
-        k = min(batch_size, n - i)
-        z = torch.randn(k, G.z_dim, generator=g).to(device)
-        out.append(G(z, embedding=embedding.to(device).expand(k, -1)).cpu())
-    return torch.cat(out)
+    return sample(G, None, n, seed=seed, batch_size=batch_size, embedding=embedding)

@@ -66,8 +66,10 @@ def standing_stats(G: Generator, labels: Callable[[int, torch.Generator], torch.
 
 
 @torch.no_grad()
-def sample(G: Generator, label: int, n: int, seed: int = 0, batch_size: int = 250) -> torch.Tensor:
-    """``n`` images of class ``label`` from G in eval mode: ``(n, C, H, W)`` on CPU, seeded."""
+def sample(G: Generator, label: int | None, n: int, seed: int = 0, batch_size: int = 250,
+           embedding: torch.Tensor | None = None) -> torch.Tensor:
+    """``n`` images of class ``label`` from G in eval mode: ``(n, C, H, W)`` on CPU, seeded. With
+    ``embedding`` (a class embedding ``(shared_dim,)``, BigGAN-AM's search result) instead of a label."""
     g = torch.Generator().manual_seed(seed)
     device = next(G.parameters()).device
     G.eval()
@@ -75,7 +77,10 @@ def sample(G: Generator, label: int, n: int, seed: int = 0, batch_size: int = 25
     for i in range(0, n, batch_size):
         k = min(batch_size, n - i)
         z = torch.randn(k, G.z_dim, generator=g).to(device)
-        out.append(G(z, torch.full((k,), label, dtype=torch.long, device=device)).cpu())
+        if embedding is None:
+            out.append(G(z, torch.full((k,), label, dtype=torch.long, device=device)).cpu())
+        else:
+            out.append(G(z, embedding=embedding.to(device).expand(k, -1)).cpu())
     return torch.cat(out)
 
 

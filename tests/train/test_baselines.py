@@ -38,3 +38,14 @@ def test_biggan_am_raises_the_target_probability_and_stays_in_range():
     assert len(res.history) == 2 * 3
     x = sample_embedding(G, res.embedding, 5, seed=0)
     assert x.shape == (5, 1, 16, 16) and torch.equal(x, sample_embedding(G, res.embedding, 5, seed=0))
+
+
+def test_sampling_a_classs_own_embedding_is_sampling_the_class():
+    from probelib.models.gan import GANConfig, Generator
+    from probelib.train.gans import sample
+
+    G = Generator(GANConfig(ch=2, z_dim=8, shared_dim=4, g_mult=(4, 4, 2), resolution=16), 3)
+    torch.nn.init.normal_(G.shared.weight)  # distinct class embeddings
+    own = sample_embedding(G, G.shared.weight[2].detach(), 7, seed=3, batch_size=4)
+    assert torch.allclose(own, sample(G, 2, 7, seed=3, batch_size=4), atol=1e-6)
+    assert not torch.allclose(own, sample(G, 1, 7, seed=3, batch_size=4), atol=1e-3)
