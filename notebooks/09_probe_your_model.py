@@ -39,7 +39,7 @@ classifier = None  # None: train the stand-in resnet18 | a TorchScript / .pt2 fi
 weights = None  # the state dict for torchvision:NAME or module:factory
 images = None  # None: write the stand-in folder | your folder <dir>/<class>/*.png|jpg|…
 reference = None  # None: the stand-in's held-out target images | a folder of real target images (evaluation only)
-resolution = None  # None: the profile's (32 on cpu) | 32 | 64 | 128
+resolution = None  # None: the profile's (the folder's own 64 px on cpu, 32 on smoke) | 32 | 64 | 128
 steps = None  # generator steps; None: the profile's
 
 # %%
@@ -57,9 +57,7 @@ ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, see
                 run_dir=run_dir)
 O = ch.profile.own_model
 home = ch.run_dir / "own-model"
-res = resolution or O.resolution
-print(f"profile {ch.profile.name!r}; target {ch.target_class!r}; the probe at {res}×{res} px, seeds "
-      f"{[ch.seed + i for i in range(O.seeds)]}")
+print(f"profile {ch.profile.name!r}; target {ch.target_class!r}; seeds {[ch.seed + i for i in range(O.seeds)]}")
 
 # %% [markdown]
 # ## A stand-in user: a folder and a model on disk
@@ -84,8 +82,9 @@ if images is None:
 else:
     test_folder = None
 scan = data.scan_folder(images)
+res = resolution or O.resolution or pl.probing.pick_resolution(scan.median_side)
 print(f"{images}: {sum(len(v) for v in scan.files.values())} images, {len(scan.classes)} classes, median side "
-      f"{scan.median_side} px; reference: {reference}")
+      f"{scan.median_side} px; reference: {reference}; the probe at {res}×{res} px")
 
 # %%
 if classifier is None:
@@ -115,6 +114,13 @@ if test_folder is not None:
 # only: an independent judge (the book's VGG-style development architecture, its own seed)
 # trained on the folder's seen classes plus 80 % of the reference, then asked about the
 # generated images; KID and coverage against the other 20 %.
+#
+# On `cpu` the probe draws at the folder's own 64 px, the probe's default. A first version of
+# this chapter probed at 32 px, the images upsampled to the model's 64-px input (stored, not
+# this run: 2026-12-02, commit 5a94ddc): both seeds' generators collapsed onto one image per
+# class while the model called them horses with 100 % top-1, and the report's judge
+# recognised 8.7 %. We moved to the default resolution after seeing that run, the report's
+# judge included; the report now measures the collapse itself (its *spread*).
 
 # %%
 adapter = pl.ClassifierAdapter(model, size=O.size)
@@ -155,6 +161,10 @@ if report.reference is not None:
 else:
     book.finding(f"the model's own top-1 on its probe of {ch.target_class}: "
                  f"{rows['the probed model' + chr(39) + 's own top-1 (%)']:.1f} % (no reference images, no judge)")
+print("spread of the probe per seed (1 ≈ as varied as a real class, 0 = one image): "
+      + ", ".join(f"{s} {v:.2f}" for s, v in zip(report.seeds, report.spread))
+      + (f" — collapsed for seed(s) {report.collapsed}" if report.collapsed else ""))
+book.glue("spread", round(sum(report.spread) / len(report.spread), 2))
 share = report.neighbours["nearest class share"]
 print(f"nearest real seen-class image of each generated one: " + ", ".join(f"{c} {100 * v:.0f} %"
                                                                         for c, v in share.items()))

@@ -28,7 +28,7 @@ from ..models.predict import predict
 from ..train.gans import sample
 from ..train.jobs import GanJob, gan_cached, one_thread, prefetch_gans, train_gan_job
 from ..train.probegan import ProbeGANTrainer
-from .evaluate import judge_reference, nearest_seen
+from .evaluate import judge_reference, nearest_seen, spread
 from .report import ProbeReport
 from .settings import settings, trainer_config
 
@@ -165,6 +165,7 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str, *, 
     own = [{"seed": seed, "mean p(target)": float(p[:, t].mean()), "top-1 target (%)": 100 * float((p.argmax(1) == t)
             .float().mean())} for seed, p in zip(seeds, probs)]
     neighbours = nearest_seen(classifier, fakes[0][:16], data, s.neighbours)
+    spreads = [spread(f, data) for f in fakes]
     judged = judge_reference(data, ref, fakes, seeds, t, s.judge, run_dir, device, progress) if ref is not None \
         else None
     return ProbeReport(
@@ -174,5 +175,5 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str, *, 
         results=results, fakes=fakes, seen_fakes=seen_fakes, own_verdict=own, neighbours=neighbours,
         reference=judged, n_reference=len(ref) if ref is not None else 0,
         seconds={"training": train_seconds, "total": time.perf_counter() - start},
-        steps=jobs[0].cfg.steps, seconds_per_step=[r.seconds_per_step for r in results])
+        steps=jobs[0].cfg.steps, seconds_per_step=[r.seconds_per_step for r in results], spread=spreads)
 

@@ -3,6 +3,8 @@
 - :func:`nearest_seen`: each generated image's nearest real images among the *seen* classes in
   the probed classifier's feature space — is the probe copying a seen class, or drawing
   something the GAN's data does not hold?
+- :func:`spread`: how varied the generated images are against a real class (a probe collapsed
+  onto one image scores near 0), needing no real target image;
 - :func:`judge_reference`: with real target images given as a reference (evaluation only), an
   independent judge (another architecture, its own seed) trained on the seen classes plus part
   of the reference: its recognition of the generated target, and KID and coverage against the
@@ -17,10 +19,15 @@ from torch import nn
 
 from ..core.stats import mean_ci
 from ..data.imageset import ImageSet, concat, fixed_split
-from ..measure.panel import judge_metrics
+from ..measure.panel import RANGE, judge_metrics
 from ..train.classifier import ClassifierConfig, load_or_train_classifier
 
-__all__ = ["nearest_seen", "split_reference", "judge_reference"]
+__all__ = ["nearest_seen", "spread", "split_reference", "judge_reference", "COLLAPSED"]
+
+#: below this :func:`spread` the report warns that the probe has collapsed. Set after looking at
+#: both (2026-12-02): chapter 3's grey probes of horse at 32 px spread 0.59-1.00 (oracle 0.59,
+#: NAIVE-robust 1.00), chapter 9's first 32-px colour probes, one image per class, 0.34.
+COLLAPSED = 0.5
 
 
 @torch.no_grad()
@@ -47,6 +54,24 @@ def nearest_seen(classifier: nn.Module, fakes: torch.Tensor, data: ImageSet, k: 
             "nearest class share": dict(sorted(share.items(), key=lambda kv: -kv[1]))}
 
 
+def _mean_pairwise(x: torch.Tensor) -> float:
+    d = torch.cdist(x.flatten(1).float(), x.flatten(1).float())
+    n = len(x)
+    return float(d.sum() / (n * (n - 1))) if n > 1 else 0.0
+
+
+def spread(fakes: torch.Tensor, data: ImageSet, limit: int = 200) -> float:
+    """The mean pixel distance between two of (up to ``limit``) generated images over the same
+    between two real images of one class of ``data``, averaged over its classes: about 1 when
+    the probe varies as much as a real class does, near 0 when it draws one image again and
+    again. Needs no real image of the target."""
+    real = [_mean_pairwise(data.images[data.labels == c][:limit]) for c in data.labels.unique().tolist()]
+    real = [r for r in real if r > 0]
+    if not real:
+        return float("nan")
+    return _mean_pairwise(fakes[:limit]) / (sum(real) / len(real))
+
+
 def split_reference(ref: ImageSet) -> tuple[ImageSet, ImageSet]:
     """The reference's fixed 80 % for the judge's training and 20 % for evaluation."""
     idx = torch.from_numpy(fixed_split(ref.labels.numpy(), "test"))
@@ -71,7 +96,9 @@ def judge_reference(data: ImageSet, reference: ImageSet, fakes: list[torch.Tenso
     mean = {}
     for key in ("recognition (%)", "KID", "coverage"):
         values = [r[key] for r in per_seed]
-        mean[key] = mean_ci(values) if len(values) > 1 else (values[0], values[0], values[0])
+        m, low, high = mean_ci(values) if len(values) > 1 else (values[0], values[0], values[0])
+        lo_bound, hi_bound = RANGE.get(key, (-float("inf"), float("inf")))
+        mean[key] = (m, max(low, lo_bound), min(high, hi_bound))  # a rate's interval stops at 0 and 100 %
     return {"per seed": per_seed, "mean": mean,
             "judge": {"architecture": cfg.arch, "width": cfg.width, "seed": cfg.seed,
                       "trained on": f"{len(data)} seen-class images + {len(ref_train)} reference images",

@@ -25,6 +25,7 @@ from safetensors.torch import save_file
 from ..core.errors import UserError
 from ..core.stamp import machine
 from ..train.gans import ProbeGANResult
+from .evaluate import COLLAPSED
 
 __all__ = ["ProbeReport", "OutputError"]
 
@@ -114,6 +115,7 @@ class ProbeReport:
     seconds: dict
     steps: int
     seconds_per_step: list[float]
+    spread: list[float] = field(default_factory=list)  # per seed: variety against a real class (~1), 0 = one image
     provenance: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -142,10 +144,17 @@ class ProbeReport:
                "target images held out": self.held_out, "files skipped": len(self.skipped), "seeds": self.seeds,
                "steps": self.steps, "seconds per step": self.seconds_per_step, "seconds": self.seconds,
                "classifier on its probe": self.own_verdict,
-               "nearest seen class share": self.neighbours["nearest class share"], "provenance": self.provenance}
+               "nearest seen class share": self.neighbours["nearest class share"], "spread": self.spread,
+               "collapsed": self.collapsed, "provenance": self.provenance}
         if self.reference is not None:
             out["independent judge"] = {k: v for k, v in self.reference.items()}
         return out
+
+    @property
+    def collapsed(self) -> list[int]:
+        """The seeds whose probe has collapsed (:func:`~probelib.probing.evaluate.spread` below
+        :data:`~probelib.probing.evaluate.COLLAPSED`)."""
+        return [s for s, v in zip(self.seeds, self.spread) if v < COLLAPSED]
 
     def html(self, fragment: bool = False) -> str:
         """The self-contained report page (``fragment``: its body only, for a notebook cell)."""
@@ -171,6 +180,14 @@ class ProbeReport:
                  _table([{c: (f"{n}" if c != self.target else f"{self.held_out} held out") for c, n in
                           self.per_class.items()}]),
                  "<h2>What the probe draws</h2>", f'<img src="{grid}">',
+                 "<p>Spread (the mean pixel distance between two generated images over that between two real "
+                 "images of one seen class; about 1 when the probe varies as a real class does, near 0 when it "
+                 "draws one image again and again): "
+                 + ", ".join(f"seed {s} {v:.2f}" for s, v in zip(self.seeds, self.spread)) + ".</p>",
+                 *([f"<p><b>Warning: the probe of seed(s) {', '.join(map(str, self.collapsed))} has collapsed onto a "
+                    f"few images (spread below {COLLAPSED:g}).</b> The classifier's confidence below then says "
+                    "that it accepts these few images, not what it has memorised about the class; train longer, at "
+                    "the images' own resolution, or with another seed.</p>"] if self.collapsed else []),
                  "<h2>The classifier on its own probe</h2>", _table(self.own_verdict),
                  "<h2>Copying a seen class, or drawing something new?</h2>",
                  "<p>Share of generated images whose nearest real image is of each seen class:</p>",

@@ -70,6 +70,8 @@ def test_cli_with_a_torchscript_model_writes_the_whole_report(folder, tmp_path, 
     assert "data:image/png;base64," in page and "held out" in page and "Provenance" in page
     z = np.load(out / "samples.npz")
     assert z["images"].shape == (24, 3, 32, 32) and (z["labels"] == 1).all()
+    assert len(summary["spread"]) == 1 and ("Spread" in page) and (
+        ("has collapsed" in page) == (summary["spread"][0] < pl.probing.COLLAPSED))
 
 
 def test_cli_with_an_export_program(folder, tmp_path, capsys):

@@ -1,0 +1,24 @@
+import torch
+
+from probelib import data
+from probelib.probing import COLLAPSED, spread
+
+
+def _set(x, labels):
+    return data.ImageSet(x, torch.tensor(labels), ("a", "b"), "t", "train")
+
+
+def test_spread_is_zero_for_one_image_repeated_and_about_one_for_a_real_class():
+    g = torch.Generator().manual_seed(0)
+    real = _set(torch.rand(40, 3, 8, 8, generator=g) * 2 - 1, [0] * 20 + [1] * 20)
+    assert spread(real.images[:1].repeat(30, 1, 1, 1), real) == 0.0 < COLLAPSED
+    fresh = torch.rand(30, 3, 8, 8, generator=g) * 2 - 1  # drawn as the real images were
+    assert abs(spread(fresh, real) - 1.0) < 0.05
+
+
+def test_spread_by_hand():
+    # class a: 0 and 2 (distance 2 per pixel -> 2); class b: 5 and 6 (distance 1); fakes 0, 0, 3
+    real = _set(torch.tensor([0.0, 2.0, 5.0, 6.0]).view(4, 1, 1, 1), [0, 0, 1, 1])
+    fakes = torch.tensor([0.0, 0.0, 3.0]).view(3, 1, 1, 1)
+    # fakes' mean pairwise distance: (0 + 3 + 3) * 2 / 6 = 2; reals' mean over classes: (2 + 1) / 2 = 1.5
+    assert abs(spread(fakes, real) - 2 / 1.5) < 1e-6
