@@ -36,6 +36,8 @@ __all__ = ["RunError", "chapter_sources", "chapter_titles", "check_chapter", "ex
 
 #: where a non-smoke build writes the README's picture (the chapter cell tagged ``readme-figure``)
 README_FIGURE = Path("book") / "_static" / "readme-samples.png"
+#: files the runner rewrites from executed chapters (tracked, but not code)
+GENERATED = ("README.md", str(README_FIGURE))
 
 PACKAGES = ("probelib", "torch", "torchvision", "numpy", "safetensors", "scikit-learn", "scikit-image",
             "matplotlib", "papermill", "jupytext", "jupyter-book", "nbval")
@@ -81,8 +83,10 @@ def _git_commit(root: Path) -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True).stdout.strip()
+        # what the runner itself writes (the README's chapter block and picture) does not make the code dirty
+        generated = [f":(exclude){p}" for p in GENERATED]
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *generated],
+                               cwd=root, capture_output=True, text=True).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -106,3 +106,24 @@ def test_build_refuses_unexecuted_or_unlisted_chapters(tmp_path):
     (root / "book" / "chapters" / "01_demo.ipynb").write_text("{}")
     with pytest.raises(run.RunError, match="missing from book/_toc.yml"):
         run.build_book(root, ["01_demo"])
+
+
+def test_the_recorded_commit_is_dirty_for_code_not_for_what_the_runner_writes(tmp_path):
+    import subprocess
+
+    from probelib.book.runner import README_FIGURE, _git_commit
+
+    git = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    (tmp_path / README_FIGURE).parent.mkdir(parents=True)
+    for name, text in (("README.md", "a"), (str(README_FIGURE), "png"), ("code.py", "x = 1")):
+        (tmp_path / name).write_text(text)
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    clean = _git_commit(tmp_path)
+    assert len(clean) >= 7 and not clean.endswith("+dirty")
+    (tmp_path / "README.md").write_text("a, with the chapter block rewritten")
+    (tmp_path / README_FIGURE).write_text("another png")
+    assert _git_commit(tmp_path) == clean
+    (tmp_path / "code.py").write_text("x = 2")
+    assert _git_commit(tmp_path) == clean + "+dirty"
