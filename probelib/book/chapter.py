@@ -156,7 +156,8 @@ def check_overrides(declared: dict, overrides: dict, chapter: str = "chapter") -
         if key not in declared:
             raise ParameterError(f"unknown parameter {key!r} for {chapter}; choose one of: {', '.join(declared)}")
         default = declared[key]
-        types = COMMON.get(key) or OPTIONAL.get(key) or ((float, int) if isinstance(default, float) else (type(default),))
+        optional = OPTIONAL.get(key) if default is None else None  # "None: the profile's" declared as None
+        types = COMMON.get(key) or optional or ((float, int) if isinstance(default, float) else (type(default),))
         _check_type(key, value, types)
         merged[key] = value
     if merged.get("profile") not in PROFILES:

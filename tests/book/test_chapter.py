@@ -43,6 +43,15 @@ def test_check_overrides_merges_and_converts():
     assert merged["seed"] == 3 and merged["lr"] == 1 and merged["profile"] == "cpu"
 
 
+def test_an_optional_parameter_declared_as_none_takes_its_type_or_none():
+    declared = {"profile": "cpu", "steps": None, "resolution": None}
+    assert check_overrides(declared, {"steps": 5, "resolution": None})["steps"] == 5
+    with pytest.raises(ValueError, match="parameter 'steps' must be int or None, got 1.5"):
+        check_overrides(declared, {"steps": 1.5})
+    with pytest.raises(ValueError, match="parameter 'steps' must be int, got None"):
+        check_overrides({"profile": "cpu", "steps": 10}, {"steps": None})  # declared with a number: a number
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"sed": 1}, "unknown parameter 'sed' for ch; choose one of: profile, dataset"),
     ({"seed": "1"}, "parameter 'seed' must be int, got '1'"),
