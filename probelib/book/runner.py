@@ -36,6 +36,10 @@ __all__ = ["RunError", "chapter_sources", "chapter_titles", "check_chapter", "ex
 
 #: where a non-smoke build writes the README's picture (the chapter cell tagged ``readme-figure``)
 README_FIGURE = Path("book") / "_static" / "readme-samples.png"
+#: chapters executed a second time with other parameters, each its own page (a section of its
+#: chapter in book/_toc.yml): page name -> (chapter, parameters over the command line's).
+#: Chapter 3 with a second target class, so Table 1 is not one class's story.
+VARIANTS = {"03_table1-elephant": ("03_table1", {"target_class": "elephant"})}
 #: files the runner rewrites from executed chapters (tracked, but not code)
 GENERATED = ("README.md", str(README_FIGURE))
 
@@ -100,8 +104,9 @@ def _device() -> str:
     return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 
-def execute_chapter(src: Path, out: Path, overrides: dict, root: Path) -> dict:
-    """Execute one chapter with papermill; return its ledger entry (raises RunError on failure)."""
+def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_figure: bool = True) -> dict:
+    """Execute one chapter with papermill; return its ledger entry (raises RunError on failure).
+    ``readme_figure``: write the cell tagged ``readme-figure`` to the README's picture."""
     import jupytext
     import papermill as pm
 
@@ -124,7 +129,7 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path) -> dict:
 
     executed = nbformat.read(out, as_version=4)
     png = tagged_png(executed)
-    if png is not None and params.get("profile") != "smoke":
+    if png is not None and readme_figure and params.get("profile") != "smoke":
         (root / README_FIGURE).parent.mkdir(parents=True, exist_ok=True)
         (root / README_FIGURE).write_bytes(png)
     return {
@@ -149,8 +154,9 @@ def build_book(root: Path, chapters: list[str]) -> Path:
     """Build the HTML book with Jupyter Book 1, warnings as errors; check every chapter's page."""
     missing = [c for c in chapters if not (root / "book" / "chapters" / f"{c}.ipynb").exists()]
     if missing:
+        first = VARIANTS.get(missing[0], (missing[0],))[0]  # a variant runs with its chapter
         raise RunError(f"chapter(s) {', '.join(missing)} not executed yet; run "
-                       f"`python -m probelib.run --only {missing[0]}` first")
+                       f"`python -m probelib.run --only {first}` first")
     listed = _toc_entries(root)
     unlisted = [c for c in chapters if f"chapters/{c}" not in listed]
     if unlisted:
@@ -193,6 +199,18 @@ def _select(sources: list[Path], only: list[str]) -> list[Path]:
     return [s for s in sources if any(s.stem == o or s.stem.startswith(o + "_") for o in only)]
 
 
+def variants(selected: list[Path], overrides: dict) -> list[tuple[str, Path, dict]]:
+    """``(page name, chapter source, parameters)`` of the :data:`VARIANTS` of the selected chapters;
+    none of a chapter whose variant parameters the command line sets itself (``-p target_class
+    zebra`` reruns chapter 3 for zebra only)."""
+    out = []
+    for name, (stem, params) in VARIANTS.items():
+        src = next((s for s in selected if s.stem == stem), None)
+        if src is not None and not set(params) & set(overrides):
+            out.append((name, src, {**overrides, **params}))
+    return out
+
+
 def _write_pages(root: Path, run_dir: Path, sources: list[Path], profile: str) -> None:
     ledger = load_ledger(run_dir)
     ledger.update(git_commit=_git_commit(root), versions=_versions(), python=platform.python_version(),
@@ -225,16 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = (root / args.run_dir).resolve()
     try:
         wanted = [] if args.build_only else _select(sources, args.only)
-        for src in wanted:  # every chapter's parameters before any kernel starts
-            check_chapter(src, overrides)
-        for src in wanted:
-            entry = execute_chapter(src, root / "book" / "chapters" / f"{src.stem}.ipynb", overrides, root)
+        extra = variants(wanted, overrides)
+        for src, params in [(s, overrides) for s in wanted] + [(s, p) for _, s, p in extra]:
+            check_chapter(src, params)  # every chapter's parameters before any kernel starts
+        runs = [(s.stem, s, overrides, True) for s in wanted] + [(n, s, p, False) for n, s, p in extra]
+        for name, src, params, figure in runs:
+            entry = execute_chapter(src, root / "book" / "chapters" / f"{name}.ipynb", params, root, figure)
+            entry["chapter"] = name
             ledger = load_ledger(run_dir)  # re-read: another run may have recorded a chapter meanwhile
-            ledger["chapters"][src.stem] = entry
+            ledger["chapters"][name] = entry
             save_ledger(run_dir, ledger)
         _write_pages(root, run_dir, sources, args.profile)
         if not args.no_build:
-            html = build_book(root, [s.stem for s in sources])
+            html = build_book(root, [s.stem for s in sources] + list(VARIANTS))
             print(f"[probelib] book built: {html / 'index.html'}", flush=True)
     except RunError as err:  # a chapter or the build failed
         print(f"[probelib] error: {err}", file=sys.stderr, flush=True)

@@ -127,3 +127,17 @@ def test_the_recorded_commit_is_dirty_for_code_not_for_what_the_runner_writes(tm
     assert _git_commit(tmp_path) == clean
     (tmp_path / "code.py").write_text("x = 2")
     assert _git_commit(tmp_path) == clean + "+dirty"
+
+
+def test_a_variant_runs_with_its_chapter_unless_the_command_line_sets_its_parameters():
+    from pathlib import Path
+
+    from probelib.book.runner import VARIANTS, variants
+
+    name, (stem, params) = next(iter(VARIANTS.items()))
+    chapters = [Path(f"notebooks/{stem}.py"), Path("notebooks/01_problem.py")]
+    base = {"profile": "cpu", "run_dir": "runs"}
+    [(got, src, merged)] = variants(chapters, base)
+    assert got == name and src.stem == stem and merged == {**base, **params}
+    assert variants(chapters[1:], base) == []  # its chapter not selected
+    assert variants(chapters, {**base, **{k: "zebra" for k in params}}) == []  # the user's own rerun
