@@ -80,13 +80,16 @@ class EvalNet(nn.Module):
             ]
             c = c_out
         self.conv = nn.Sequential(*layers)
+        # 4×4 after three poolings of a 32-px image (an identity there); larger images (a probe at
+        # 64 or 128 px) are averaged down to it, so one judge design serves every resolution
+        self.pool = nn.AdaptiveAvgPool2d(4)
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c * 4 * 4, feature_dim), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(feature_dim, num_classes)
         self.feature_dim = feature_dim
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.conv(x))  # (B, feature_dim): the FID feature space
+        return self.fc(self.pool(self.conv(x)))  # (B, feature_dim): the FID feature space
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.dropout(self.features(x)))

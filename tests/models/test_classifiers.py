@@ -38,3 +38,15 @@ def test_the_panel_judges_are_other_families():
     hog = HOGJudge(324, 10)
     assert [type(m).__name__ for m in hog.modules()] == ["HOGJudge", "Linear"]
     assert hog(x).shape == (4, 10) and hog.features(x[:, :1]).shape == (4, 324)
+
+
+def test_the_judge_reads_any_probe_resolution_and_is_unchanged_at_32_px():
+    from probelib.models.classifiers import EvalNet
+
+    torch.manual_seed(0)
+    net = EvalNet(3, 5, width=4).eval()
+    x = torch.randn(2, 3, 32, 32)
+    assert torch.equal(net.features(x), net.fc(net.conv(x)))  # the pooling is an identity at 32 px
+    assert "pool" not in "".join(net.state_dict())  # no new weights: stored judges load as before
+    for side in (64, 128):
+        assert net(torch.randn(2, 3, side, side)).shape == (2, 5)
