@@ -171,3 +171,12 @@ def test_an_existing_report_is_never_overwritten(folder, tmp_path, capsys):
 
 def test_pick_resolution():
     assert [pl.probing.pick_resolution(s) for s in (20, 32, 63, 64, 127, 500)] == [32, 32, 32, 64, 64, 128]
+
+
+def test_a_64_px_probe_with_a_reference_is_judged_at_its_own_resolution(tmp_path):
+    images = _folder(tmp_path / "images", side=64, corrupt=False)
+    ref = _folder(tmp_path / "ref", classes=("bee",), n=12, side=64, corrupt=False) / "bee"
+    report = pl.probe(_net(), images, "bee", reference=ref, profile="smoke", run_dir=tmp_path / "runs",
+                      progress=False)
+    assert report.resolution == 64 and report.fakes[0].shape[-1] == 64
+    assert 0.0 <= report.reference["mean"]["recognition (%)"][0] <= 100.0 and len(report.spread) == 1
