@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 
 import numpy as np
 import torch
@@ -29,6 +30,9 @@ def prdc(real: torch.Tensor, fake: torch.Tensor, k: int = NEAREST_K) -> dict[str
         return dict.fromkeys(("precision", "recall", "density", "coverage"), float("nan"))
     r = np.asarray(real.detach().cpu().float(), dtype=np.float32)
     f = np.asarray(fake.detach().cpu().float(), dtype=np.float32)
-    with contextlib.redirect_stdout(io.StringIO()):  # compute_prdc prints the set sizes
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # it prints the set sizes
+        # prdc's pairwise distances go through joblib in a way newer scikit-learn warns about once
+        # per worker; the numbers are unaffected, the warnings flooded the chapters' pages
+        warnings.filterwarnings("ignore", message=r".*sklearn\.utils\.parallel\.delayed", category=UserWarning)
         out = compute_prdc(r, f, k)
     return {name: float(v) for name, v in out.items()}
