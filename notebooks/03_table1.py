@@ -124,7 +124,8 @@ if ref is not None:
                           "paper intra-FID": {m: ref[m][1] for m in table1.ORDER}}))
     print(f"paper columns: CIFAR-10, Inception features, target {ch.target_class!r}")
 else:
-    print(f"the paper reports no {ch.target_class!r} row (its Table 1 has horse and truck on CIFAR-10)")
+    print(f"the paper reports no {ch.target_class!r} row (its Table 1 on CIFAR-10 has "
+          f"{' and '.join(book.paper.TABLE1_CIFAR10)})")
 for name, j in judges.items():
     print(f"{name}: {measure.provenance(j, len(real_target), P.n_samples)}")
 print(f"FID over all classes (dev judge's or Inception features, {n_per_class} per class) in the long table; "
