@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ..core.cache import atomic_write, load_or_train
 from ..core.progress import quiet
 from ..data.imageset import ImageSet
+from ..train.attacks import pgd_l2
 from ..train.augment import random_shift_flip
 
 __all__ = ["write_folder", "train_torchvision", "OWN_MODEL_VERSION"]
@@ -25,10 +26,11 @@ OWN_MODEL_VERSION = 1
 
 
 def write_folder(data: ImageSet, root: str | Path, size: int = 64, per_class: int | None = None,
-                 classes: tuple[str, ...] | None = None) -> Path:
+                 classes: tuple[str, ...] | None = None, first: int = 0) -> Path:
     """Write ``data`` as ``root/<class>/<i>.png`` (RGB, resized to ``size``×``size`` bicubic), at
-    most ``per_class`` images per class, only ``classes`` (default: all). Idempotent: a folder
-    whose files are all there is left as it is."""
+    most ``per_class`` images per class, only ``classes`` (default: all), numbered from ``first``
+    (so two image sets can share a folder). Idempotent: a folder whose files are all there is
+    left as it is."""
     root = Path(root)
     x = ((data.images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     if x.shape[1] == 1:
@@ -40,7 +42,7 @@ def write_folder(data: ImageSet, root: str | Path, size: int = 64, per_class: in
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         for k, i in enumerate(idx.tolist()):
-            path = folder / f"{k:05d}.png"
+            path = folder / f"{first + k:05d}.png"
             if path.exists():
                 continue
             im = Image.fromarray(x[i].permute(1, 2, 0).numpy()).resize((size, size), Image.BICUBIC)
@@ -49,15 +51,20 @@ def write_folder(data: ImageSet, root: str | Path, size: int = 64, per_class: in
 
 
 def train_torchvision(name: str, train: ImageSet, run_dir: str | Path, epochs: int = 3, batch_size: int = 64,
-                      lr: float = 1e-3, seed: int = 0, device=None, progress: bool = True) -> tuple[nn.Module, dict]:
+                      lr: float = 1e-3, seed: int = 0, device=None, progress: bool = True, adv_eps: float = 0.0,
+                      adv_steps: int = 1) -> tuple[nn.Module, dict]:
     """``torchvision.models.<name>(num_classes=…)`` trained from scratch on ``train`` (images in
     [-1, 1] fed as they are; shifts and flips; AdamW, one-cycle), cached; returns the model (eval
-    mode) and its record."""
+    mode) and its record. ``adv_eps > 0``: adversarial training on PGD-L2 images of radius
+    ``adv_eps`` ([-1, 1] pixel units) found in ``adv_steps`` steps from a random start (one step:
+    the fast adversarial training of Wong et al. 2020, with an L2 ball)."""
     import torchvision
 
     device = torch.device(device or "cpu")
     key = {"arch": name, "data": train.fingerprint, "classes": list(train.classes), "epochs": epochs,
            "batch_size": batch_size, "lr": lr, "seed": seed}
+    if adv_eps > 0:  # only then: a regular model keeps the key it had before adversarial training existed
+        key.update(adv_eps=adv_eps, adv_steps=adv_steps)
 
     def _train():
         torch.manual_seed(seed)
@@ -74,6 +81,10 @@ def train_torchvision(name: str, train: ImageSet, run_dir: str | Path, epochs: i
                 idx = order[i:i + batch_size]
                 x = random_shift_flip(train.images[idx], g, max_shift=len(train.images[0, 0]) // 16).to(device)
                 y = train.labels[idx].to(device)
+                if adv_eps > 0:
+                    model.eval()  # the attack reads running BN statistics, not the batch's
+                    x = pgd_l2(model, x, y, adv_eps, adv_steps, random_start=True, generator=g)
+                    model.train()
                 logits = model(x)
                 loss = F.cross_entropy(logits, y)
                 opt.zero_grad(set_to_none=True)

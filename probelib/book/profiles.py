@@ -97,6 +97,8 @@ class OwnModelSettings:
     size: int = 64  # the folder's image size (and the model's input)
     per_class: int = 400  # training images per class written to the folder
     epochs: int = 3
+    adv_eps: float = 0.0  # PGD-L2 radius of the stand-in's adversarial training ([-1, 1] units); 0 = regular
+    adv_steps: int = 1  # its PGD steps (one: fast adversarial training)
     resolution: int | None = None  # the probe's resolution (None: the probe's default, the folder's 64 px) unless
     # the chapter's parameter says otherwise. Was 32 on `cpu` until 2026-12-02: at 32 px (the model's 64-px input
     # upsampled) both probes collapsed onto one image per class; see the chapter's note

@@ -22,7 +22,7 @@ from ..data.imageset import ImageSet, concat, fixed_split
 from ..measure.panel import RANGE, judge_metrics
 from ..train.classifier import ClassifierConfig, load_or_train_classifier
 
-__all__ = ["nearest_seen", "spread", "split_reference", "judge_reference", "COLLAPSED"]
+__all__ = ["nearest_seen", "spread", "split_reference", "balanced_judge_set", "judge_reference", "COLLAPSED"]
 
 #: below this :func:`spread` the report warns that the probe has collapsed. Set after looking at
 #: both (2026-12-02): chapter 3's grey probes of horse at 32 px spread 0.59-1.00 (oracle 0.59,
@@ -80,13 +80,27 @@ def split_reference(ref: ImageSet) -> tuple[ImageSet, ImageSet]:
     return ref.subset(~mask), ref.subset(mask)
 
 
+def balanced_judge_set(data: ImageSet, ref_train: ImageSet) -> ImageSet:
+    """The judge's training images: ``data``'s seen classes plus the reference's training part,
+    its images repeated (in order) until the target has as many as the median seen class — a
+    judge trained on fewer target images than seen-class images would carry a prior against the
+    target and under-report its recognition."""
+    counts = [int((data.labels == c).sum()) for c in data.labels.unique().tolist()]
+    want = int(torch.tensor(counts).median()) if counts else len(ref_train)
+    if len(ref_train) == 0 or len(ref_train) >= want:
+        return concat(data, ref_train, "train")
+    idx = torch.arange(want) % len(ref_train)
+    return concat(data, ref_train.subset(idx), "train")
+
+
 def judge_reference(data: ImageSet, reference: ImageSet, fakes: list[torch.Tensor], seeds: list[int], target: int,
                     cfg: ClassifierConfig, run_dir: str | Path, device, progress: bool = True) -> dict:
     """Train (cached) the independent judge on ``data`` (seen classes) plus 80 % of ``reference``
-    and read every seed's generated target images: ``{"per seed": [...], "mean": {...}, "judge":
-    {...}}`` with recognition (%), KID and coverage against the held-out 20 %."""
+    (repeated up to a seen class's size, :func:`balanced_judge_set`) and read every seed's
+    generated target images: ``{"per seed": [...], "mean": {...}, "judge": {...}}`` with
+    recognition (%), KID and coverage against the held-out 20 %."""
     ref_train, ref_eval = split_reference(reference)
-    train = concat(data, ref_train, "train")
+    train = balanced_judge_set(data, ref_train)
     judge = load_or_train_classifier(cfg, train, None, run_dir, device, progress, name="probe judge")
     per_seed = []
     for seed, fake in zip(seeds, fakes):
@@ -101,5 +115,7 @@ def judge_reference(data: ImageSet, reference: ImageSet, fakes: list[torch.Tenso
         mean[key] = (m, max(low, lo_bound), min(high, hi_bound))  # a rate's interval stops at 0 and 100 %
     return {"per seed": per_seed, "mean": mean,
             "judge": {"architecture": cfg.arch, "width": cfg.width, "seed": cfg.seed,
-                      "trained on": f"{len(data)} seen-class images + {len(ref_train)} reference images",
+                      "trained on": f"{len(data)} seen-class images + {len(ref_train)} reference images"
+                                    + (f" (repeated to {len(train) - len(data)}, a seen class's median size)"
+                                       if len(train) - len(data) > len(ref_train) else ""),
                       "evaluated against": f"{len(ref_eval)} held-out reference images"}}

@@ -236,3 +236,22 @@ def test_panel_metrics_has_every_metric_for_every_judge():
     out = measure.panel_metrics({"a": Identity(), "b": Identity()}, fake, real, target=1)
     assert set(out) == {"a", "b"} and tuple(out["a"]) == measure.METRICS
     assert out["a"] == out["b"]
+
+
+def test_prdc_is_the_package_s_numbers_without_joblib_workers(monkeypatch):
+    """The package's own computation, its distances in this thread (its 8 joblib workers printed
+    scikit-learn warnings past every filter onto the chapters' pages)."""
+    import joblib
+    from prdc import compute_prdc
+
+    from probelib.measure.prdc import prdc
+
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(80, 16, generator=g), torch.randn(60, 16, generator=g) + 0.5
+    expected = {k: float(v) for k, v in compute_prdc(real.numpy(), fake.numpy(), 5).items()}
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("joblib.Parallel was used")
+
+    monkeypatch.setattr(joblib.Parallel, "__call__", no_workers)
+    assert prdc(real, fake) == pytest.approx(expected, abs=1e-9)

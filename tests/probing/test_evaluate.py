@@ -22,3 +22,18 @@ def test_spread_by_hand():
     fakes = torch.tensor([0.0, 0.0, 3.0]).view(3, 1, 1, 1)
     # fakes' mean pairwise distance: (0 + 3 + 3) * 2 / 6 = 2; reals' mean over classes: (2 + 1) / 2 = 1.5
     assert abs(spread(fakes, real) - 2 / 1.5) < 1e-6
+
+
+def test_the_judge_sees_as_many_target_images_as_a_seen_class():
+    from probelib.probing.evaluate import balanced_judge_set
+
+    seen = data.ImageSet(torch.zeros(30, 1, 4, 4), torch.tensor([0] * 10 + [1] * 12 + [2] * 8), ("a", "b", "c", "t"),
+                         "toy", "train")
+    ref = data.ImageSet(torch.arange(4.0).view(4, 1, 1, 1).expand(4, 1, 4, 4), torch.full((4,), 3), seen.classes,
+                        "toy", "all")
+    out = balanced_judge_set(seen, ref)
+    target = out.images[out.labels == 3]
+    assert len(out) == 40 and len(target) == 10  # the median seen class holds 10
+    assert target[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]  # every reference image, in turn
+    big = ref.subset(torch.arange(12) % 4)
+    assert len(balanced_judge_set(seen, big)) == 42  # enough already: nothing repeated
