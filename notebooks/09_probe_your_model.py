@@ -162,10 +162,15 @@ if report.reference is not None:
     interval = f"{rec[1]:.1f}–{rec[2]:.1f}" if len(report.seeds) > 1 else "one seed"
     print(f"the independent judge recognises {rec[0]:.1f} % of the generated {ch.target_class} images (mean over "
           f"{len(report.seeds)} seeds, 95 % interval over seeds {interval}); coverage of the held-out reference "
-          f"{cov[0]:.3f} — " + ("the probe draws the class." if rec[0] >= 50 else "below the book's 50 % bar."))
+          f"{cov[0]:.3f} — " + ("below the book's 50 % bar." if rec[0] < 50 else "the probe draws the class."
+                                if not report.collapsed else "the judge takes the probe for the class, but the probe "
+                                "has collapsed onto a few images: it shows a few of the model's versions of "
+                                f"{ch.target_class}, not the class's range (see the coverage)."))
     book.finding(f"a torchvision resnet18 loaded from disk: its probe of {ch.target_class} is recognised by an "
                  f"independent judge {rec[0]:.1f} % of the time (mean over {len(report.seeds)} seeds, {interval}), "
-                 f"coverage {cov[0]:.3f}")
+                 f"coverage {cov[0]:.3f}" + (f"; collapsed (spread below {pl.probing.COLLAPSED}) for "
+                                             f"{len(report.collapsed)} of {len(report.seeds)} seeds"
+                                             if report.collapsed else ""))
 else:
     book.finding(f"the model's own top-1 on its probe of {ch.target_class}: "
                  f"{rows['the probed model' + chr(39) + 's own top-1 (%)']:.1f} % (no reference images, no judge)")
