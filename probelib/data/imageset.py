@@ -123,12 +123,16 @@ def class_index(classes: tuple[str, ...] | ImageSet, target: str | int) -> int:
     raise DatasetError(f"unknown target class {target!r}; choose one of: {', '.join(names)}")
 
 
-def without_class(data: ImageSet, target: str | int) -> ImageSet:
-    """The target-absence split: drop every image of ``target``, keep the full label space.
+def without_class(data: ImageSet, target: str | int | tuple | list | set | frozenset) -> ImageSet:
+    """The target-absence split: drop every image of ``target`` (a class, or a set of classes),
+    keep the full label space.
 
     Class names and indices are unchanged, so a classifier over all C classes still applies
-    and the generator can still be asked for the absent class.
+    and the generator can still be asked for the absent classes.
     """
+    if isinstance(target, (tuple, list, set, frozenset)):
+        absent = torch.tensor(sorted({class_index(data, t) for t in target}), dtype=torch.long)
+        return data.subset(~torch.isin(data.labels, absent))
     y = class_index(data, target)
     return data.subset(data.labels != y)
 

@@ -15,7 +15,7 @@ from ..core.device import pick_device
 from ..core.hashing import config_hash, weights_hash
 from ..data.imageset import ImageSet, class_index
 from ..models.gan import Generator
-from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, config_key
 
 __all__ = ["ProbeGANResult", "standing_stats", "sample", "train_probegan", "gan_key", "load_or_train_gan"]
 
@@ -32,6 +32,11 @@ class ProbeGANResult:
     classes: tuple[str, ...]
     path: Path | None = None
     cache_hit: bool = False
+    targets: tuple[int, ...] = ()  # every absent class, ``target`` first (``cfg.targets`` adds the others)
+
+    def __post_init__(self):
+        if not self.targets:
+            self.targets = (self.target,)
 
 
 @torch.no_grad()
@@ -92,13 +97,13 @@ def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module 
     trainer.run(progress=progress)
     standing_stats(trainer.G_ema, trainer.training_labels, batch_size=cfg.batch_size, seed=cfg.seed)
     return ProbeGANResult(trainer.G_ema, cfg, trainer.history, trainer.seconds / max(trainer.step, 1),
-                          trainer.target, trainer.classes)
+                          trainer.target, trainer.classes, targets=trainer.targets)
 
 
 def gan_key(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int) -> dict:
     """What a trained GAN depends on: the trainer config, the data's fingerprint, the target and
     the probed classifier's weights (a retrained classifier means a retrained GAN)."""
-    return {**dataclasses.asdict(cfg), "data": images.fingerprint, "classes": list(images.classes),
+    return {**config_key(cfg), "data": images.fingerprint, "classes": list(images.classes),
             "n_images": len(images), "channels": images.channels, "target": target,
             "classifier": weights_hash(classifier, digits=16) if classifier is not None else None}
 
@@ -136,4 +141,4 @@ def load_or_train_gan(
     for p in G.parameters():
         p.requires_grad_(False)
     return ProbeGANResult(G, cfg, art.record["history"], art.record["seconds_per_step"], t, images.classes,
-                          art.path, art.hit)
+                          art.path, art.hit, (t, *(class_index(images, x) for x in cfg.targets)))

@@ -7,7 +7,10 @@ One loop covers ProbeGAN and every GAN baseline; what differs is the config:
 - ``target_fraction``: the share of target-class fakes among Du's fakes (``-1`` = labels
   uniform over all C classes, i.e. 1/C, the paper's *class dilution*; ``1.0`` = NAIVE);
 - ``lambda_cls``: weight of the frozen classifier's cross-entropy (eq. 4);
-- ``include_target``: real target images in the image set (oracle, BigGAN-all only).
+- ``include_target``: real target images in the image set (oracle, BigGAN-all only);
+- ``targets``: further classes absent with the target (several absent classes in one GAN, beyond
+  the paper, whose first limitation is one GAN per target): no real or Dc fake of any of them,
+  each at ``target_fraction`` among Du's fakes (a tuple gives each its own share).
 
 Class dilution is explicit in :meth:`ProbeGANTrainer.sample_fake_inputs` and ``d_step``: Du
 sees a batch of fakes of every class (the target at ``target_fraction``), Dc a batch of the same
@@ -42,7 +45,7 @@ from ..models.gan import GANConfig, build_gan
 from . import losses
 from .augment import DiffAugment
 
-__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer"]
+__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer", "config_key"]
 
 #: bumped whenever the trainer's semantics change (what a step computes, which data it sees);
 #: part of every GAN's cache key, so no artefact of an older trainer is served
@@ -70,11 +73,13 @@ class ProbeGANConfig:
     drift: float = 1e-4  # reference's 1e-4·Du² on D and G
     use_dc: bool = True
     use_du: bool = True
-    target_fraction: float = -1.0  # share of target fakes among Du's fakes; -1 = 1/C (uniform labels)
+    target_fraction: float | tuple[float, ...] = -1.0  # share of each target's fakes among Du's fakes; -1 = 1/C
+    # (uniform labels); a tuple: one share per absent class, the trainer's target first, then ``targets``
     # Dc's fakes: a batch of batch_size seen-class fakes of its own (True), or the paper's single
     # batch, whose seen-class part shrinks as target_fraction grows (False; chapter 2 compares them)
     dc_own_batch: bool = True
     include_target: bool = False  # real target images in the image set (oracle / BigGAN-all)
+    targets: tuple[int | str, ...] = ()  # further absent classes besides the trainer's target (names or indices)
     diffaug: bool = False  # DiffAugment (translation + cutout) before D, not in the paper
     ema_decay: float = 0.999
     ema_start: int = 0
@@ -83,15 +88,50 @@ class ProbeGANConfig:
     seed: int = 0
 
 
-def _fake_labels(n: int, num_classes: int, target: int, fraction: float, g: torch.Generator) -> torch.Tensor:
-    """Labels of the fakes: uniform over all classes (fraction < 0), or target w.p. ``fraction``
-    and uniform over the seen classes otherwise."""
-    if fraction < 0:
+def config_key(cfg: "ProbeGANConfig") -> dict:
+    """The config as it enters cache keys and checkpoint hashes: ``targets`` only when there are
+    further targets, so a one-target GAN keeps the key it had before several targets existed."""
+    out = dataclasses.asdict(cfg)
+    if not out["targets"]:
+        del out["targets"]
+    return out
+
+
+def _fractions(fraction: float | tuple[float, ...], k: int) -> tuple[float, ...] | None:
+    """Each absent class's share of Du's fakes, or None for labels uniform over all classes."""
+    if isinstance(fraction, (tuple, list)):
+        if len(fraction) != k:
+            raise ValueError(f"target_fraction gives {len(fraction)} shares for {k} absent classes")
+        if any(f < 0 for f in fraction):
+            raise ValueError("a per-target share cannot be negative (use -1.0 alone for uniform labels)")
+        shares = tuple(float(f) for f in fraction)
+    elif fraction < 0:
+        return None
+    else:
+        shares = (float(fraction),) * k
+    if sum(shares) > 1.0 + 1e-9:
+        raise ValueError(f"the absent classes' shares of Du's fakes add up to {sum(shares):g} > 1")
+    return shares
+
+
+def _fake_labels(n: int, num_classes: int, target: int | tuple[int, ...], fraction: float | tuple[float, ...],
+                 g: torch.Generator) -> torch.Tensor:
+    """Labels of the fakes: uniform over all classes (fraction < 0), or each absent class
+    ``target`` (an index or a tuple of them) with its probability (``fraction``: one share for
+    each, or a tuple) and uniform over the seen classes otherwise. One target draws exactly
+    what it drew before several targets existed (the same random numbers, the same labels)."""
+    absent = (target,) if isinstance(target, int) else tuple(target)
+    shares = _fractions(fraction, len(absent))
+    if shares is None:
         return torch.randint(0, num_classes, (n,), generator=g)
-    seen = torch.tensor([c for c in range(num_classes) if c != target])
+    seen = torch.tensor([c for c in range(num_classes) if c not in absent])
     y = seen[torch.randint(0, len(seen), (n,), generator=g)]
-    is_target = torch.rand(n, generator=g) < fraction
-    return torch.where(is_target, torch.full_like(y, target), y)
+    u = torch.rand(n, generator=g)
+    low = 0.0
+    for t, share in zip(absent, shares):  # consecutive slices of [0, 1): the first is u < share
+        y = torch.where((u >= low) & (u < low + share), torch.full_like(y, t), y)
+        low += share
+    return y
 
 
 @dataclass(frozen=True)
@@ -122,8 +162,15 @@ class ProbeGANTrainer:
         self.device = pick_device(device)
         self.classes = images.classes
         self.target = class_index(images, target)
+        self.targets = (self.target, *(class_index(images, t) for t in cfg.targets))  # every absent class
+        if len(set(self.targets)) != len(self.targets):
+            raise ValueError(f"absent classes repeated: {', '.join(images.classes[t] for t in self.targets)}")
+        if len(self.targets) >= images.num_classes:
+            raise ValueError(f"{len(self.targets)} absent classes leave no seen class of {images.num_classes}")
+        _fractions(cfg.target_fraction, len(self.targets))  # a bad share is an error now, not at the first step
         self.num_classes = images.num_classes
-        keep = torch.ones(len(images), dtype=torch.bool) if cfg.include_target else images.labels != self.target
+        absent = torch.tensor(self.targets)
+        keep = torch.ones(len(images), dtype=torch.bool) if cfg.include_target else ~torch.isin(images.labels, absent)
         self.real_x, self.real_y = images.images[keep], images.labels[keep]
         if len(self.real_y) == 0:
             raise ValueError("the GAN's image set is empty")
@@ -159,13 +206,13 @@ class ProbeGANTrainer:
 
     def _du_fraction(self) -> float:
         cfg = self.cfg
-        if cfg.include_target and cfg.target_fraction >= 0 and cfg.target_fraction != 1.0:
+        if cfg.include_target and not isinstance(cfg.target_fraction, tuple) and 0 <= cfg.target_fraction != 1.0:
             return -1.0  # with every class real, labels are uniform
         return cfg.target_fraction
 
     def _seen_labels(self, n: int, g: torch.Generator) -> torch.Tensor:
         """``n`` labels uniform over the classes Dc may see (every class with ``include_target``)."""
-        return _fake_labels(n, self.num_classes, self.target, -1.0 if self.cfg.include_target else 0.0, g)
+        return _fake_labels(n, self.num_classes, self.targets, -1.0 if self.cfg.include_target else 0.0, g)
 
     def sample_fake_inputs(self, g: torch.Generator | None = None) -> FakeBatch:
         """One step's fakes for both heads (:class:`FakeBatch`), drawn from ``g`` (the trainer's
@@ -179,10 +226,11 @@ class ProbeGANTrainer:
         """
         cfg, g = self.cfg, self.rng if g is None else g
         z = torch.randn(cfg.batch_size, self.G.z_dim, generator=g)
-        y = _fake_labels(cfg.batch_size, self.num_classes, self.target, self._du_fraction(), g)
+        y = _fake_labels(cfg.batch_size, self.num_classes, self.targets, self._du_fraction(), g)
         if not cfg.use_dc:
             return FakeBatch(z.to(self.device), y.to(self.device), cfg.batch_size, torch.empty(0, dtype=torch.long))
-        seen = torch.ones_like(y, dtype=torch.bool) if cfg.include_target else y != self.target
+        seen = torch.ones_like(y, dtype=torch.bool) if cfg.include_target else \
+            ~torch.isin(y, torch.tensor(self.targets))
         shared = torch.nonzero(seen).flatten()[: cfg.batch_size]
         if not cfg.dc_own_batch:  # the paper's single batch: Dc scores its seen-class fakes, however few
             return FakeBatch(z.to(self.device), y.to(self.device), cfg.batch_size, shared.to(self.device))
@@ -317,7 +365,7 @@ class ProbeGANTrainer:
         return tensors, meta
 
     def _hash(self) -> str:
-        return config_hash(dataclasses.asdict(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
+        return config_hash(config_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
                                                             "version": PROBEGAN_VERSION})
 
     def save_checkpoint(self) -> Path:

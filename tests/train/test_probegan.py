@@ -178,3 +178,111 @@ def test_the_papers_single_batch_form_shrinks_dc_with_the_target_share(images, c
         assert all(len(f.y) == 40 for f in spy.fakes)  # no extra fakes
         assert sum(sizes) / len(sizes) == pytest.approx(expected, abs=4)
         assert all((f.y[f.dc] != TARGET).all() for f in spy.fakes)
+
+
+# ---------------------------------------------------------------- several absent classes (issue 19)
+SECOND = 0  # class "a": absent together with the target in the tests below
+
+
+@pytest.fixture
+def two_absent(images):
+    x = images.images.clone()
+    x[images.labels == SECOND] = -0.456  # the second absent class is recognisable by value too
+    return ImageSet(x, images.labels, images.classes, "tiny", "train")
+
+
+def test_one_target_keeps_its_cache_key_and_its_labels(images, classifier):
+    """A one-target GAN's key is the one it had before several targets existed (recorded then),
+    and its fakes' labels are the same random draws as the old single-target formula's."""
+    from probelib.core.cache import keyed
+    from probelib.core.hashing import config_hash
+    from probelib.train.gans import gan_key
+    from probelib.train.probegan import PROBEGAN_VERSION
+
+    assert config_hash(keyed("gan", PROBEGAN_VERSION, gan_key(_cfg(), images, None, TARGET))) == "e63bd323af47e984"
+    assert ProbeGANTrainer(_cfg(), images, classifier, "t")._hash() == "4901ea0fb0388e2d"  # its checkpoints' too
+    for fraction in (0.0, 0.3, 1.0):
+        g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+        seen = torch.tensor([0, 1, 3])
+        old = seen[torch.randint(0, 3, (500,), generator=g1)]
+        old = torch.where(torch.rand(500, generator=g1) < fraction, torch.full_like(old, TARGET), old)
+        assert torch.equal(_fake_labels(500, 4, TARGET, fraction, g2), old)
+
+
+def test_several_targets_key_apart_from_one():
+    from probelib.train.probegan import config_key
+
+    assert "targets" not in config_key(_cfg()) and config_key(_cfg(targets=("a",)))["targets"] == ("a",)
+
+
+def test_no_real_or_dc_image_of_any_absent_class_reaches_d(two_absent, classifier):
+    trainer = ProbeGANTrainer(_cfg(steps=6, targets=("a",)), two_absent, classifier, "t")
+    assert trainer.targets == (TARGET, SECOND)
+    spy = Spy(trainer)
+    trainer.run(progress=False)
+    absent = torch.tensor([TARGET, SECOND])
+    assert spy.dc_labels and all(not torch.isin(y, absent).any() for y in spy.dc_labels)
+    for x, y in spy.reals:
+        assert not torch.isin(y, absent).any()
+        assert not ((x == 0.123).all(dim=(1, 2, 3)) | (x == -0.456).all(dim=(1, 2, 3))).any()
+
+
+@pytest.mark.parametrize("fraction, shares", [(-1.0, (0.25, 0.25)), (0.3, (0.3, 0.3)), ((0.5, 0.2), (0.5, 0.2))])
+def test_du_fakes_hold_each_absent_class_at_its_share(two_absent, classifier, fraction, shares):
+    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction, targets=("a",)), two_absent,
+                              classifier, "t")
+    spy = Spy(trainer)
+    trainer.run(progress=False)
+    du = torch.cat([f.y[: f.n_du] for f in spy.fakes])
+    for cls, share in zip((TARGET, SECOND), shares):
+        assert (du == cls).float().mean().item() == pytest.approx(share, abs=0.05)
+    dc = torch.cat([f.y[f.dc] for f in spy.fakes])
+    assert len(dc) == 50 * 40 and not torch.isin(dc, torch.tensor([TARGET, SECOND])).any()
+    seen = torch.bincount(dc, minlength=4)[[1, 3]].float()
+    assert (seen / seen.sum() - 0.5).abs().max() < 0.05  # uniform over the two seen classes
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(targets=("t",)), "absent classes repeated"),
+    (dict(targets=("a", "b", "d")), "leave no seen class"),
+    (dict(targets=("a",), target_fraction=(0.5,)), "1 shares for 2 absent classes"),
+    (dict(targets=("a",), target_fraction=0.6), "add up to 1.2 > 1"),
+    (dict(targets=("a",), target_fraction=(0.5, -0.1)), "cannot be negative"),
+    (dict(targets=("zebra",)), "zebra"),
+])
+def test_bad_several_targets_are_one_line_errors(images, classifier, kw, message):
+    with pytest.raises(Exception, match=message) as err:
+        ProbeGANTrainer(_cfg(**kw), images, classifier, "t")
+    assert "\n" not in str(err.value)
+
+
+def test_several_targets_resume_and_stop_on_nan(two_absent, classifier, tmp_path):
+    cfg = _cfg(targets=("a",))
+    full = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "a")
+    full.run(progress=False)
+    first = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    first.run(until=2, progress=False)
+    del first
+    resumed = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    assert resumed.resume_latest() and resumed.step == 2
+    resumed.run(progress=False)
+    for (ka, va), (kb, vb) in zip(full.G.state_dict().items(), resumed.G.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb), ka
+    one = ProbeGANTrainer(_cfg(), two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    from probelib.core.cache import CacheError
+
+    with pytest.raises(CacheError, match="belongs to another config"):  # a one-target run is another GAN
+        one.resume_latest()
+    nan = ProbeGANTrainer(cfg, two_absent, classifier, "t")
+    with torch.no_grad():
+        nan.D.linear_u.parametrizations.weight.original.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="training diverged at step 0"):
+        nan.run(progress=False)
+
+
+def test_the_absence_split_takes_a_set(images):
+    from probelib.data import without_class
+
+    out = without_class(images, {"t", "a"})
+    assert set(out.labels.tolist()) == {1, 3} and out.classes == images.classes
+    assert torch.equal(without_class(images, "t").labels, without_class(images, ["t"]).labels)
