@@ -263,9 +263,10 @@ for (a, v), row in slopes.iterrows():
     book.glue(f"slope {a} ({v})", float(row["slope"]))
 book.glue("object size slope", float(size_fit["beta"]))
 robust = slopes.loc[("confidence-robust", "plain")]
-book.finding(f"the robust classifier's confidence rises by {robust['slope']:.3f} per unit α (95 % CI "
-             f"{robust['95 % CI']}); along the area direction the measured object size grows by "
-             f"{size_fit['beta']:.3f} ({size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f})")
+book.finding(f"the robust classifier's confidence changes by {robust['slope']:.3f} per unit α (95 % CI "
+             f"{robust['95 % CI']}); along the area direction the measured object size changes by "
+             f"{size_fit['beta']:.3f} ({size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f}); intervals over the "
+             f"latent samples of one GAN and one learned direction each, not over training runs")
 
 # %% [markdown]
 # ## Exported samples
