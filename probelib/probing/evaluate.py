@@ -85,7 +85,7 @@ def balanced_judge_set(data: ImageSet, ref_train: ImageSet) -> ImageSet:
     its images repeated (in order) until the target has as many as the median seen class — a
     judge trained on fewer target images than seen-class images would carry a prior against the
     target and under-report its recognition."""
-    counts = [int((data.labels == c).sum()) for c in data.labels.unique().tolist()]
+    counts = [n for n in data.counts().values() if n > 0]  # the seen classes (the target has none)
     want = int(torch.tensor(counts).median()) if counts else len(ref_train)
     if len(ref_train) == 0 or len(ref_train) >= want:
         return concat(data, ref_train, "train")
