@@ -12,6 +12,7 @@ The public API — what a user of the library calls without the book::
 
     report = pl.probe(my_classifier, "my_images/", "horse", reference="real_horses/")  # all of the above
     report.save("report/")                                                          # report.html, samples, generator
+    several = pl.probe(my_classifier, "my_images/", ["horse", "cat"])  # both absent from one GAN; several["cat"]
 
 Layers, each importing only the ones below it (an import-linter contract keeps it so):
 ``book`` > ``probing`` > ``viz`` | ``measure`` | ``train`` > ``models`` | ``data`` > ``core``. The subpackages
@@ -26,7 +27,7 @@ from .data import (ImageSet, DatasetError, class_index, load, load_image_folder,
                    without_class)
 from .measure import JudgeFeatures, diversity_ratio, fid, fid_extractor, kid, recognition_rate, target_metrics
 from .models import ClassifierAdapter, GANConfig
-from .probing import ProbeReport, probe
+from .probing import ProbeReport, SeveralProbeReport, probe
 from .train import (ClassifierConfig, ProbeGANConfig, ProbeGANResult, ProbeGANTrainer, TrainingDiverged,
                     load_or_train_classifier, load_or_train_gan, sample, train_classifier, train_probegan)
 
@@ -36,7 +37,7 @@ __all__ = [
     # the layers
     "core", "data", "models", "train", "measure", "viz", "probing", "book",
     # probing anyone's classifier
-    "probe", "ProbeReport", "ClassifierAdapter",
+    "probe", "ProbeReport", "SeveralProbeReport", "ClassifierAdapter",
     # data
     "ImageSet", "DatasetError", "load", "load_image_folder", "without_class", "only_class", "class_index",
     "save_samples",

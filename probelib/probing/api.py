@@ -1,4 +1,4 @@
-"""``probelib.probe``: what has *your* classifier memorised about one of its classes?
+"""``probelib.probe``: what has *your* classifier memorised about one of its classes (or several)?
 
 Point it at any classifier (an ``nn.Module`` giving logits over the folder's classes, or a
 :class:`~probelib.models.adapter.ClassifierAdapter` that fits its input and maps its outputs) and
@@ -11,7 +11,9 @@ images as a ``reference``, used for evaluation only — whether an independent j
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Callable
 
@@ -21,15 +23,15 @@ from torch import nn
 from ..core.device import pick_device
 from ..core.errors import UserError
 from ..data.folder import FolderScan, read_folder, scan_folder
-from ..data.imageset import DatasetError, ImageSet, class_index
+from ..data.imageset import DatasetError, ImageSet, class_index, concat, without_class
 from ..models.adapter import AdapterInputError, ClassifierAdapter
 from ..models.gan import RESOLUTIONS
 from ..models.predict import predict
 from ..train.gans import sample
 from ..train.jobs import GanJob, gan_cached, one_thread, prefetch_gans, train_gan_job
 from ..train.probegan import ProbeGANTrainer
-from .evaluate import judge_reference, nearest_seen, spread
-from .report import ProbeReport
+from .evaluate import judge_references, nearest_seen, spread
+from .report import ProbeReport, SeveralProbeReport
 from .settings import settings, trainer_config
 
 __all__ = ["ProbeError", "probe", "pick_resolution", "check_classifier", "estimate_seconds_per_step"]
@@ -82,98 +84,145 @@ def estimate_seconds_per_step(cfg, images: ImageSet, classifier: nn.Module, targ
 
 
 
-def _load(images: ImageSet | str | Path, target: str, resolution: int | None, max_bad: float
-          ) -> tuple[ImageSet, FolderScan | None, int, int]:
-    """The GAN's data at the probe's resolution (target held out), its scan, the resolution and
-    the number of target images held out."""
+def _targets(target: str | Sequence[str]) -> list[str]:
+    """``target`` as a list of distinct class names (one-line errors for none or a repeat)."""
+    targets = [target] if isinstance(target, str) else list(target)
+    if not targets or not all(isinstance(t, str) and t for t in targets):
+        raise ProbeError(f"target: give a class name or a list of class names, not {target!r}")
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise ProbeError(f"target class {twice[0]!r} named twice; name each absent class once")
+    return targets
+
+
+def _load(images: ImageSet | str | Path, targets: list[str], resolution: int | None, max_bad: float
+          ) -> tuple[ImageSet, FolderScan | None, int, dict[str, int]]:
+    """The GAN's data at the probe's resolution (every target held out), its scan, the
+    resolution and the number of images held out per target."""
     if isinstance(images, ImageSet):
-        if target not in images.classes:
-            raise ProbeError(f"unknown target class {target!r}; the image set's classes: {', '.join(images.classes)}")
+        unknown = [t for t in targets if t not in images.classes]
+        if unknown:
+            raise ProbeError(f"unknown target class {unknown[0]!r}; the image set's classes: {', '.join(images.classes)}")
         side = int(images.images.shape[-1])
         res = resolution or pick_resolution(side)
         if res not in RESOLUTIONS:
             raise ProbeError(f"no GAN architecture for {res}×{res} images; choose one of: "
                              f"{', '.join(map(str, RESOLUTIONS))}")
-        held = int((images.labels == images.classes.index(target)).sum())
-        x = images.images if side == res else torch.nn.functional.interpolate(
-            images.images, size=(res, res), mode="bilinear", antialias=True, align_corners=False)
-        return ImageSet(x, images.labels, images.classes, images.name, images.split), None, res, held
+        held = {t: int((images.labels == images.classes.index(t)).sum()) for t in targets}
+        kept = without_class(images, set(targets))  # nothing of a target: not the GAN's, the judge's or the report's
+        x = kept.images if side == res else torch.nn.functional.interpolate(
+            kept.images, size=(res, res), mode="bilinear", antialias=True, align_corners=False)
+        return ImageSet(x, kept.labels, images.classes, images.name, images.split), None, res, held
     try:
         scan = scan_folder(images, max_bad)
     except DatasetError as err:
         raise ProbeError(str(err)) from None
-    if target not in scan.classes:
-        raise ProbeError(f"unknown target class {target!r}; the folder's classes: {', '.join(scan.classes)} "
-                         f"(an empty sub-folder {Path(images) / target} probes a class with no images)")
+    unknown = [t for t in targets if t not in scan.classes]
+    if unknown:
+        raise ProbeError(f"unknown target class {unknown[0]!r}; the folder's classes: {', '.join(scan.classes)} "
+                         f"(an empty sub-folder {Path(images) / unknown[0]} probes a class with no images)")
     res = resolution or pick_resolution(scan.median_side)
     if res not in RESOLUTIONS:
         raise ProbeError(f"no GAN architecture for {res}×{res} images; choose one of: {', '.join(map(str, RESOLUTIONS))}")
-    return read_folder(scan, res, skip=(target,)), scan, res, scan.count(target)
+    return read_folder(scan, res, skip=tuple(targets)), scan, res, {t: scan.count(t) for t in targets}
 
 
-def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str, *, resolution: int | None = None,
-          steps: int | None = None, profile: str = "cpu", reference: str | Path | None = None,
+def _reference(reference, targets: list[str], data: ImageSet, res: int, max_bad: float) -> ImageSet | None:
+    """Real images of the targets, labelled, for the evaluation only. One target: a folder of its
+    images (flat, or in sub-folders). Several: a folder with a sub-folder per target
+    (``<ref>/<target>/*.png``) or a mapping ``{target: folder}``."""
+    if reference is None:
+        return None
+    if isinstance(reference, (str, Path)) and len(targets) > 1:
+        root = Path(reference)
+        missing = [t for t in targets if not (root / t).is_dir()]
+        if missing:
+            raise ProbeError(f"reference: no sub-folder {root / missing[0]}; with several targets give a folder "
+                             "with one sub-folder per target (<ref>/<target>/*.png)")
+        reference = {t: root / t for t in targets}
+    folders = reference if isinstance(reference, Mapping) else {targets[0]: reference}
+    extra = [t for t in folders if t not in targets]
+    if extra:
+        raise ProbeError(f"reference: {extra[0]!r} is not a target of this probe ({', '.join(targets)})")
+    parts = []
+    for name, folder in folders.items():
+        try:
+            ref_scan = scan_folder(folder, max_bad, flat=True)  # a flat folder of target images, or sub-folders
+        except DatasetError as err:
+            raise ProbeError(f"reference: {err}") from None
+        ref = read_folder(ref_scan, res, grey=data.channels == 1)  # every image in it is of ``name``
+        parts.append(ImageSet(ref.images, torch.full((len(ref),), data.classes.index(name)), data.classes, ref.name,
+                              "all"))
+    out = parts[0]
+    for part in parts[1:]:
+        out = concat(out, part)
+    return out
+
+
+def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Sequence[str], *,
+          resolution: int | None = None, steps: int | None = None, profile: str = "cpu", reference=None,
           run_dir: str | Path = "runs", device=None, progress: bool = True, seeds: tuple[int, ...] = (0,),
-          max_bad: float = 0.05, on_plan: Callable[[float, int, int, int], None] | None = None) -> ProbeReport:
+          max_bad: float = 0.05, on_plan: Callable[[float, int, int, int], None] | None = None
+          ) -> ProbeReport | SeveralProbeReport:
     """Probe ``classifier``'s memory of class ``target`` with a ProbeGAN trained without it.
 
+    ``target``: a class name, or a list of names: several classes absent at once from one GAN
+    (per seed), each at the same share of the unconditional head's fakes (1/C, class dilution);
+    a list gives a :class:`~probelib.probing.report.SeveralProbeReport` with a report per target.
     ``images``: an :class:`ImageSet` or a folder ``<dir>/<class>/*`` (any size, grey or RGB); the
-    target's images are held out of the GAN's data. ``resolution``: 32, 64 or 128 (default: the
+    targets' images are held out of the GAN's data. ``resolution``: 32, 64 or 128 (default: the
     largest not above the images' median size). ``steps``: generator steps (default: the
-    profile's). ``reference``: a folder of real target images, for the report's evaluation only.
+    profile's). ``reference``: real target images, for the report's evaluation only: a folder
+    (one target), or a folder with one sub-folder per target, or ``{target: folder}``.
     ``seeds``: one GAN per seed (trained side by side on a CPU). ``on_plan(seconds per step,
     steps, GANs to train, workers)`` hears a measured time estimate before training starts (the
     command line prints it). Returns the report.
     """
     start = time.perf_counter()
+    targets = _targets(target)
     s = settings(profile)
     device = pick_device(device)
-    data, scan, res, held_out = _load(images, target, resolution, max_bad)
-    t = class_index(data, target)
-    seen = [c for c in range(data.num_classes) if c != t and int((data.labels == c).sum()) > 0]
+    data, scan, res, held_out = _load(images, targets, resolution, max_bad)
+    ts = [class_index(data, t) for t in targets]
+    seen = [c for c in range(data.num_classes) if c not in ts and int((data.labels == c).sum()) > 0]
     if len(seen) < 2:
-        raise ProbeError(f"the GAN needs images of at least two classes besides {target!r}; found "
-                         f"{', '.join(data.classes[c] for c in seen) or 'none'}")
+        raise ProbeError(f"the GAN needs images of at least two classes besides {', '.join(map(repr, targets))}; "
+                         f"found {', '.join(data.classes[c] for c in seen) or 'none'}")
     if not isinstance(classifier, ClassifierAdapter):
         classifier = ClassifierAdapter(classifier)  # a no-op that finds the model's penultimate features
     classifier = classifier.to(device).eval()
     for p in classifier.parameters():
         p.requires_grad_(False)
     check_classifier(classifier, data, device)
-    ref = None
-    if reference is not None:
-        try:
-            ref_scan = scan_folder(reference, max_bad, flat=True)  # a flat folder of target images, or sub-folders
-        except DatasetError as err:
-            raise ProbeError(f"reference: {err}") from None
-        ref = read_folder(ref_scan, res, grey=data.channels == 1)  # every image in it is the target
-        ref = ImageSet(ref.images, torch.full((len(ref),), t), data.classes, ref.name, "all")
-    jobs = [GanJob(trainer_config(s, res, data.channels, steps, seed), data, classifier, t, f"probe-{target}-s{seed}")
-            for seed in seeds]
+    ref = _reference(reference, targets, data, res, max_bad)
+    jobs = [GanJob(dataclasses.replace(trainer_config(s, res, data.channels, steps, seed), targets=tuple(targets[1:])),
+                   data, classifier, ts[0], f"probe-{'+'.join(targets)}-s{seed}") for seed in seeds]
     workers = s.gan_workers if device.type == "cpu" else 1
     misses = [j for j in jobs if not gan_cached(j, run_dir)]
     if on_plan is not None and misses:
-        on_plan(estimate_seconds_per_step(jobs[0].cfg, data, classifier, t, device), jobs[0].cfg.steps, len(misses),
-                workers)
+        on_plan(estimate_seconds_per_step(jobs[0].cfg, data, classifier, ts[0], device), jobs[0].cfg.steps,
+                len(misses), workers)
     train_start = time.perf_counter()
     prefetch_gans(jobs, run_dir, workers, str(device), progress=progress)
     results = [train_gan_job(j, run_dir, str(device)) for j in jobs]
     train_seconds = time.perf_counter() - train_start
-    fakes = [sample(r.generator, t, s.n_samples, seed=seed) for r, seed in zip(results, seeds)]
+    fakes = {t: [sample(r.generator, t, s.n_samples, seed=seed) for r, seed in zip(results, seeds)] for t in ts}
+    judged = judge_references(data, ref, {t: fakes[t] for t in ts if bool((ref.labels == t).any())}, list(seeds),
+                              s.judge, run_dir, device, progress) if ref is not None else {}
     seen_fakes = {data.classes[c]: sample(results[0].generator, c, 8, seed=seeds[0]) for c in seen[:4]}
-    probs = [predict(classifier, f).softmax(1) for f in fakes]
-    own = [{"seed": seed, "mean p(target)": float(p[:, t].mean()), "top-1 target (%)": 100 * float((p.argmax(1) == t)
-            .float().mean())} for seed, p in zip(seeds, probs)]
-    neighbours = nearest_seen(classifier, fakes[0][:16], data, s.neighbours)
-    spreads = [spread(f, data) for f in fakes]
-    judged = judge_reference(data, ref, fakes, seeds, t, s.judge, run_dir, device, progress) if ref is not None \
-        else None
-    return ProbeReport(
-        target=target, classes=data.classes, resolution=res, channels=data.channels, profile=profile,
-        n_images=len(data), per_class={c: int((data.labels == i).sum()) for i, c in enumerate(data.classes)},
-        held_out=held_out, skipped=list(scan.skipped) if scan is not None else [], seeds=list(seeds),
-        results=results, fakes=fakes, seen_fakes=seen_fakes, own_verdict=own, neighbours=neighbours,
-        reference=judged, n_reference=len(ref) if ref is not None else 0,
-        seconds={"training": train_seconds, "total": time.perf_counter() - start},
-        steps=jobs[0].cfg.steps, seconds_per_step=[r.seconds_per_step for r in results], spread=spreads)
-
+    seconds = {"training": train_seconds, "total": time.perf_counter() - start}
+    reports = {}
+    for name, t in zip(targets, ts):
+        probs = [predict(classifier, f).softmax(1) for f in fakes[t]]
+        own = [{"seed": seed, "mean p(target)": float(p[:, t].mean()),
+                "top-1 target (%)": 100 * float((p.argmax(1) == t).float().mean())} for seed, p in zip(seeds, probs)]
+        reports[name] = ProbeReport(
+            target=name, classes=data.classes, resolution=res, channels=data.channels, profile=profile,
+            n_images=len(data), per_class=data.counts(), held_out=held_out[name],
+            skipped=list(scan.skipped) if scan is not None else [], seeds=list(seeds), results=results,
+            fakes=fakes[t], seen_fakes=seen_fakes, own_verdict=own,
+            neighbours=nearest_seen(classifier, fakes[t][0][:16], data, s.neighbours), reference=judged.get(t),
+            n_reference=int((ref.labels == t).sum()) if ref is not None else 0, seconds=seconds,
+            steps=jobs[0].cfg.steps, seconds_per_step=[r.seconds_per_step for r in results],
+            spread=[spread(f, data) for f in fakes[t]], absent=held_out)
+    return reports[targets[0]] if isinstance(target, str) else SeveralProbeReport(reports)

@@ -1,6 +1,7 @@
 """``python -m probelib probe``: what has my classifier memorised about one of its classes?
 
     python -m probelib probe --classifier model.pt --images my_folder/ --target cat --out report/
+    python -m probelib probe --classifier model.pt --images my_folder/ --target cat,dog --reference refs/
     python -m probelib probe --classifier torchvision:resnet18 --weights w.safetensors --images my_folder/ \\
         --target cat --input-size 224 --normalize imagenet --reference cats/ --out report/
 
@@ -60,19 +61,22 @@ def _probe(args) -> int:
     adapter = ClassifierAdapter(model, size=args.input_size, in_channels=args.in_channels, mean=mean, std=std,
                                 class_map=parse_class_map(args.class_map, scan.classes))
     seeds = tuple(int(s) for s in args.seeds.split(","))
+    targets = [t.strip() for t in args.target.split(",")]
+    target = targets[0] if len(targets) == 1 else targets  # several: one GAN with all of them absent
     print(f"[probelib] {args.images}: {sum(len(v) for v in scan.files.values())} images of {len(scan.classes)} "
-          f"classes ({', '.join(scan.classes)}); target {args.target!r}; {len(scan.skipped)} file(s) skipped",
-          flush=True)
-    report = probe(adapter, args.images, args.target, resolution=args.resolution, steps=args.steps,
+          f"classes ({', '.join(scan.classes)}); target{'s' if len(targets) > 1 else ''} "
+          f"{', '.join(map(repr, targets))}; {len(scan.skipped)} file(s) skipped", flush=True)
+    report = probe(adapter, args.images, target, resolution=args.resolution, steps=args.steps,
                    profile=args.profile, reference=args.reference, run_dir=args.run_dir, device=args.device,
                    progress=True, seeds=seeds, on_plan=_print_estimate)
     path = report.save(args.out)
-    own = report.own_verdict[0]
-    print(f"[probelib] the classifier calls {own['top-1 target (%)']:.1f} % of its probe {args.target!r} "
-          f"(mean p = {own['mean p(target)']:.2f})", flush=True)
-    if report.reference is not None:
-        m = report.reference["mean"]["recognition (%)"]
-        print(f"[probelib] the independent judge recognises {m[0]:.1f} % of them", flush=True)
+    for one in ([report] if len(targets) == 1 else report.reports.values()):
+        own = one.own_verdict[0]
+        print(f"[probelib] the classifier calls {own['top-1 target (%)']:.1f} % of its probe {one.target!r} "
+              f"(mean p = {own['mean p(target)']:.2f})", flush=True)
+        if one.reference is not None:
+            m = one.reference["mean"]["recognition (%)"]
+            print(f"[probelib] the independent judge recognises {m[0]:.1f} % of them", flush=True)
     print(f"[probelib] report: {path / 'report.html'}", flush=True)
     del torch
     return 0
@@ -92,11 +96,13 @@ def main(argv: list[str] | None = None) -> int:
                    "module:factory or torchvision:NAME (the last two with --weights)")
     p.add_argument("--weights", help="state dict (.safetensors or torch.save(model.state_dict()))")
     p.add_argument("--images", required=True, help="folder <dir>/<class>/*.png|jpg|… the classifier was trained on")
-    p.add_argument("--target", required=True, help="the class to probe (its images are held out of the GAN's data)")
+    p.add_argument("--target", required=True, help="the class to probe (its images are held out of the GAN's data); "
+                   "several, comma-separated (a,b): all absent from one GAN, a report section each")
     p.add_argument("--resolution", type=int, choices=(32, 64, 128), help="default: the largest not above the "
                    "images' median size")
     p.add_argument("--steps", type=int, help="generator steps (default: the profile's)")
-    p.add_argument("--reference", help="folder of real target images, for the report's evaluation only")
+    p.add_argument("--reference", help="folder of real target images, for the report's evaluation only (several "
+                   "targets: one sub-folder per target)")
     p.add_argument("--out", default="probe-report", help="the report's folder (must not exist, or be empty)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     p.add_argument("--profile", default="cpu", choices=("smoke", "cpu", "gpu"))

@@ -22,7 +22,8 @@ from ..data.imageset import ImageSet, concat, fixed_split
 from ..measure.panel import RANGE, judge_metrics
 from ..train.classifier import ClassifierConfig, load_or_train_classifier
 
-__all__ = ["nearest_seen", "spread", "split_reference", "balanced_judge_set", "judge_reference", "COLLAPSED"]
+__all__ = ["nearest_seen", "spread", "split_reference", "balanced_judge_set", "judge_reference", "judge_references",
+           "COLLAPSED"]
 
 #: below this :func:`spread` the report warns that the probe has collapsed. Set after looking at
 #: both (2026-12-02): chapter 3's grey probes of horse at 32 px spread 0.59-1.00 (oracle 0.59,
@@ -82,40 +83,60 @@ def split_reference(ref: ImageSet) -> tuple[ImageSet, ImageSet]:
 
 def balanced_judge_set(data: ImageSet, ref_train: ImageSet) -> ImageSet:
     """The judge's training images: ``data``'s seen classes plus the reference's training part,
-    its images repeated (in order) until the target has as many as the median seen class — a
-    judge trained on fewer target images than seen-class images would carry a prior against the
-    target and under-report its recognition."""
-    counts = [n for n in data.counts().values() if n > 0]  # the seen classes (the target has none)
-    want = int(torch.tensor(counts).median()) if counts else len(ref_train)
-    if len(ref_train) == 0 or len(ref_train) >= want:
+    each reference class's images repeated (in order) until it has as many as the median seen
+    class — a judge trained on fewer target images than seen-class images would carry a prior
+    against the target and under-report its recognition."""
+    counts = [n for n in data.counts().values() if n > 0]  # the seen classes (the targets have none)
+    if len(ref_train) == 0:
         return concat(data, ref_train, "train")
-    idx = torch.arange(want) % len(ref_train)
-    return concat(data, ref_train.subset(idx), "train")
+    picks = []
+    for c in ref_train.labels.unique().tolist():  # one target class after another, each in its own order
+        where = torch.nonzero(ref_train.labels == c).flatten()
+        want = int(torch.tensor(counts).median()) if counts else len(where)
+        picks.append(where if len(where) >= want else where[torch.arange(want) % len(where)])
+    return concat(data, ref_train.subset(torch.cat(picks)), "train")
+
+
+def judge_references(data: ImageSet, reference: ImageSet, fakes: dict[int, list[torch.Tensor]], seeds: list[int],
+                     cfg: ClassifierConfig, run_dir: str | Path, device, progress: bool = True) -> dict[int, dict]:
+    """Train (cached) one independent judge on ``data`` (seen classes) plus 80 % of ``reference``
+    (real images of one or more absent classes, each repeated up to a seen class's size,
+    :func:`balanced_judge_set`) and read every seed's generated images of each absent class of
+    ``fakes`` (``{class index: [per seed]}``): ``{class index: {"per seed": [...], "mean": {...},
+    "judge": {...}}}`` with recognition (%), KID and coverage against that class's held-out 20 %."""
+    ref_train, ref_eval = split_reference(reference)
+    train = balanced_judge_set(data, ref_train)
+    judge = load_or_train_classifier(cfg, train, None, run_dir, device, progress, name="probe judge")
+    out = {}
+    for target, per_target in fakes.items():
+        real = ref_eval.images[ref_eval.labels == target]
+        n_train = int((ref_train.labels == target).sum())
+        n_seen = int((train.labels == target).sum())
+        if len(real) < 2 or n_train == 0:
+            raise ValueError(f"the reference holds {n_train + len(real)} image(s) of {data.classes[target]!r}; the "
+                             "judge needs at least 5 (80 % to train it, 20 % to compare against)")
+        per_seed = []
+        for seed, fake in zip(seeds, per_target):
+            m = judge_metrics(judge.model, fake, real, target)
+            per_seed.append({"seed": seed, "recognition (%)": m["recognition (%)"], "KID": m["KID"],
+                             "coverage": m["coverage"], "precision": m["precision"], "recall": m["recall"]})
+        mean = {}
+        for key in ("recognition (%)", "KID", "coverage"):
+            values = [r[key] for r in per_seed]
+            m, low, high = mean_ci(values) if len(values) > 1 else (values[0], values[0], values[0])
+            lo_bound, hi_bound = RANGE.get(key, (-float("inf"), float("inf")))
+            mean[key] = (m, max(low, lo_bound), min(high, hi_bound))  # a rate's interval stops at 0 and 100 %
+        out[target] = {"per seed": per_seed, "mean": mean,
+                       "judge": {"architecture": cfg.arch, "width": cfg.width, "seed": cfg.seed,
+                                 "trained on": f"{len(data)} seen-class images + {n_train} reference images"
+                                               + (f" (repeated to {n_seen}, a seen class's median size)"
+                                                  if n_seen > n_train else ""),
+                                 "evaluated against": f"{len(real)} held-out reference images"}}
+    return out
 
 
 def judge_reference(data: ImageSet, reference: ImageSet, fakes: list[torch.Tensor], seeds: list[int], target: int,
                     cfg: ClassifierConfig, run_dir: str | Path, device, progress: bool = True) -> dict:
-    """Train (cached) the independent judge on ``data`` (seen classes) plus 80 % of ``reference``
-    (repeated up to a seen class's size, :func:`balanced_judge_set`) and read every seed's
-    generated target images: ``{"per seed": [...], "mean": {...}, "judge": {...}}`` with
-    recognition (%), KID and coverage against the held-out 20 %."""
-    ref_train, ref_eval = split_reference(reference)
-    train = balanced_judge_set(data, ref_train)
-    judge = load_or_train_classifier(cfg, train, None, run_dir, device, progress, name="probe judge")
-    per_seed = []
-    for seed, fake in zip(seeds, fakes):
-        m = judge_metrics(judge.model, fake, ref_eval.images, target)
-        per_seed.append({"seed": seed, "recognition (%)": m["recognition (%)"], "KID": m["KID"],
-                         "coverage": m["coverage"], "precision": m["precision"], "recall": m["recall"]})
-    mean = {}
-    for key in ("recognition (%)", "KID", "coverage"):
-        values = [r[key] for r in per_seed]
-        m, low, high = mean_ci(values) if len(values) > 1 else (values[0], values[0], values[0])
-        lo_bound, hi_bound = RANGE.get(key, (-float("inf"), float("inf")))
-        mean[key] = (m, max(low, lo_bound), min(high, hi_bound))  # a rate's interval stops at 0 and 100 %
-    return {"per seed": per_seed, "mean": mean,
-            "judge": {"architecture": cfg.arch, "width": cfg.width, "seed": cfg.seed,
-                      "trained on": f"{len(data)} seen-class images + {len(ref_train)} reference images"
-                                    + (f" (repeated to {len(train) - len(data)}, a seen class's median size)"
-                                       if len(train) - len(data) > len(ref_train) else ""),
-                      "evaluated against": f"{len(ref_eval)} held-out reference images"}}
+    """:func:`judge_references` for one absent class ``target`` (every image of ``reference`` is
+    of it): ``{"per seed": [...], "mean": {...}, "judge": {...}}``."""
+    return judge_references(data, reference, {target: fakes}, seeds, cfg, run_dir, device, progress)[target]

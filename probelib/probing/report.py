@@ -27,7 +27,11 @@ from ..core.stamp import machine
 from ..train.gans import ProbeGANResult
 from .evaluate import COLLAPSED
 
-__all__ = ["ProbeReport", "OutputError"]
+__all__ = ["ProbeReport", "SeveralProbeReport", "OutputError"]
+
+_STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+          "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+          "font-size:13px}img{max-width:100%}")
 
 
 class OutputError(UserError, OSError):
@@ -116,9 +120,11 @@ class ProbeReport:
     steps: int
     seconds_per_step: list[float]
     spread: list[float] = field(default_factory=list)  # per seed: variety against a real class (~1), 0 = one image
+    absent: dict[str, int] = field(default_factory=dict)  # every class absent from the GAN: images held out
     provenance: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        self.absent = self.absent or {self.target: self.held_out}
         if not self.provenance:
             versions = {}
             for name in ("probelib", "torch", "torchvision", "numpy"):
@@ -141,7 +147,7 @@ class ProbeReport:
         """The report's numbers as a JSON-able dict."""
         out = {"target": self.target, "classes": list(self.classes), "resolution": self.resolution,
                "profile": self.profile, "images": self.n_images, "per class": self.per_class,
-               "target images held out": self.held_out, "files skipped": len(self.skipped), "seeds": self.seeds,
+               "target images held out": self.held_out, "absent from the GAN": self.absent, "files skipped": len(self.skipped), "seeds": self.seeds,
                "steps": self.steps, "seconds per step": self.seconds_per_step, "seconds": self.seconds,
                "classifier on its probe": self.own_verdict,
                "nearest seen class share": self.neighbours["nearest class share"], "spread": self.spread,
@@ -170,14 +176,17 @@ class ProbeReport:
                 self.classes[int(c)] for c in self.neighbours["labels"][i]))
         nn_grid = _grid(nn_rows, nn_labels, "each generated image and its nearest real seen-class images "
                                             "(the classifier's features)")
+        others = [c for c in self.absent if c != self.target]
+        also = (f" (with {', '.join(map(html.escape, others))}: {len(self.absent)} classes absent from one GAN, "
+                f"{', '.join(str(n) for n in self.absent.values())} images held out)") if others else ""
         parts = [f"<h1>What has the classifier memorised about {t}?</h1>",
-                 f"<p>ProbeGAN trained on {self.n_images} images of {len(self.classes) - 1} other classes at "
-                 f"{self.resolution}×{self.resolution} px ({self.channels} channel(s)); {self.held_out} images of "
-                 f"{t} were held out of its data; {len(self.skipped)} unreadable file(s) skipped. Profile "
+                 f"<p>ProbeGAN trained on {self.n_images} images of {len(self.classes) - len(self.absent)} other "
+                 f"classes at {self.resolution}×{self.resolution} px ({self.channels} channel(s)); {self.held_out} "
+                 f"images of {t} were held out of its data{also}; {len(self.skipped)} unreadable file(s) skipped. Profile "
                  f"<code>{self.profile}</code>, {self.steps} generator steps, seeds {self.seeds}, "
                  f"{np.mean(self.seconds_per_step):.2f} s per step, {self.seconds['total'] / 60:.1f} min in all.</p>",
                  "<h2>Images per class in the GAN's data</h2>",
-                 _table([{c: (f"{n}" if c != self.target else f"{self.held_out} held out") for c, n in
+                 _table([{c: (f"{n}" if c not in self.absent else f"{self.absent[c]} held out") for c, n in
                           self.per_class.items()}]),
                  "<h2>What the probe draws</h2>", f'<img src="{grid}">',
                  "<p>Spread (the mean pixel distance between two generated images over that between two real "
@@ -206,36 +215,91 @@ class ProbeReport:
             parts += ["<h2>Skipped files</h2>", "<pre>" + html.escape("\n".join(self.skipped[:50])) + "</pre>"]
         if fragment:
             return "".join(parts).replace("<h1>", "<h3>").replace("</h1>", "</h3>")
-        style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-                 "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
-                 "font-size:13px}img{max-width:100%}")
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {t}</title><style>{style}</style>"
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {t}</title><style>{_STYLE}</style>"
                 f"</head><body>{''.join(parts)}</body></html>")
 
     def save(self, out: str | Path) -> Path:
         """Write report.html, samples.npz, generator.safetensors and config.json into ``out`` at once."""
-        out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise OutputError(f"{out} exists and is not an empty folder; choose another --out or remove it")
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        except OSError as err:
-            raise OutputError(f"cannot write into {out.parent}: {err.strerror}") from None
-        try:
-            (tmp / "report.html").write_text(self.html())
-            np.savez_compressed(tmp / "samples.npz", images=torch.cat(self.fakes).numpy(),
-                                seed=np.repeat(self.seeds, [len(f) for f in self.fakes]),
-                                labels=np.full(sum(len(f) for f in self.fakes), self.classes.index(self.target)))
-            save_file({k: v.detach().cpu().contiguous() for k, v in self.generator.state_dict().items()},
-                      str(tmp / "generator.safetensors"))
-            config = {"summary": self.summary(), "trainer": json.loads(json.dumps(
-                self.results[0].config.__dict__, default=lambda o: getattr(o, "__dict__", str(o))))}
-            (tmp / "config.json").write_text(json.dumps(config, indent=2, default=str))
-            if out.exists():
-                out.rmdir()
-            tmp.rename(out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        return _write(out, self.html(), {self.target: self}, self.generator, self.results[0].config, self.summary())
+
+
+def _write(out: str | Path, page: str, reports: dict[str, ProbeReport], generator, trainer, summary: dict) -> Path:
+    """The report's four files, built in a temporary sibling folder and renamed to ``out``."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OutputError(f"{out} exists and is not an empty folder; choose another --out or remove it")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as err:
+        raise OutputError(f"cannot write into {out.parent}: {err.strerror}") from None
+    try:
+        (tmp / "report.html").write_text(page)
+        fakes = [(r.classes.index(name), seed, f) for name, r in reports.items() for seed, f in zip(r.seeds, r.fakes)]
+        np.savez_compressed(tmp / "samples.npz", images=torch.cat([f for _, _, f in fakes]).numpy(),
+                            seed=np.concatenate([np.full(len(f), s) for _, s, f in fakes]),
+                            labels=np.concatenate([np.full(len(f), c) for c, _, f in fakes]))
+        save_file({k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()},
+                  str(tmp / "generator.safetensors"))
+        config = {"summary": summary, "trainer": json.loads(json.dumps(
+            trainer.__dict__, default=lambda o: getattr(o, "__dict__", str(o))))}
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, default=str))
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+@dataclass
+class SeveralProbeReport:
+    """A probe of several absent classes at once (one GAN per seed): a :class:`ProbeReport` per
+    target, sharing the GANs; :meth:`save` writes one page with a section per target."""
+
+    reports: dict[str, ProbeReport]
+
+    @property
+    def targets(self) -> list[str]:
+        return list(self.reports)
+
+    def __getitem__(self, target: str) -> ProbeReport:
+        if target not in self.reports:
+            raise KeyError(f"{target!r} was not probed; the targets: {', '.join(self.reports)}")
+        return self.reports[target]
+
+    @property
+    def first(self) -> ProbeReport:
+        return next(iter(self.reports.values()))
+
+    def summary(self) -> dict:
+        """``{"targets": [...], "per target": {target: ProbeReport.summary()}}``."""
+        return {"targets": self.targets, "per target": {t: r.summary() for t, r in self.reports.items()}}
+
+    def html(self, fragment: bool = False) -> str:
+        """One page: a short list of the targets, then each target's report as a section."""
+        names = ", ".join(html.escape(t) for t in self.targets)
+        rows = []
+        for t, r in self.reports.items():
+            row = {"target": t, "held out": r.held_out, "top-1 by the classifier (%)": float(
+                np.mean([o["top-1 target (%)"] for o in r.own_verdict])), "spread": float(np.mean(r.spread))}
+            if r.reference is not None:
+                row["independent judge (%)"] = r.reference["mean"]["recognition (%)"][0]
+            rows.append(row)
+        head = [f"<h1>What has the classifier memorised about {names}?</h1>",
+                f"<p>{len(self.reports)} classes absent at once from one ProbeGAN per seed (seeds {self.first.seeds});"
+                " each section below is one of them. Means over seeds:</p>", _table(rows)]
+        sections = [r.html(fragment=True).replace("<h2>", "<h4>").replace("</h2>", "</h4>")
+                    .replace("<h3>", "<h2>").replace("</h3>", "</h2>") for r in self.reports.values()]
+        body = "".join(head + sections)
+        if fragment:
+            return body.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {names}</title><style>{_STYLE}"
+                f"</style></head><body>{body}</body></html>")
+
+    def save(self, out: str | Path) -> Path:
+        """Write report.html (every target), samples.npz (``labels`` say which), the first seed's
+        generator and config.json into ``out`` at once."""
+        return _write(out, self.html(), self.reports, self.first.generator, self.first.results[0].config,
+                      self.summary())

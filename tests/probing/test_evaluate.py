@@ -37,3 +37,16 @@ def test_the_judge_sees_as_many_target_images_as_a_seen_class():
     assert target[:, 0, 0, 0].tolist() == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]  # every reference image, in turn
     big = ref.subset(torch.arange(12) % 4)
     assert len(balanced_judge_set(seen, big)) == 42  # enough already: nothing repeated
+
+
+def test_each_absent_class_of_the_reference_is_topped_up_on_its_own():
+    from probelib.probing.evaluate import balanced_judge_set
+
+    seen = data.ImageSet(torch.zeros(20, 1, 4, 4), torch.tensor([0] * 10 + [1] * 10), ("a", "b", "s", "t"), "toy",
+                         "train")
+    labels = torch.tensor([2, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3])  # 2 of s, 11 of t
+    ref = data.ImageSet(torch.arange(13.0).view(13, 1, 1, 1).expand(13, 1, 4, 4), labels, seen.classes, "toy", "all")
+    out = balanced_judge_set(seen, ref)
+    s, t = out.images[out.labels == 2], out.images[out.labels == 3]
+    assert s[:, 0, 0, 0].tolist() == [0, 2] * 5  # s repeated to the median seen class (10), in its own order
+    assert len(t) == 11 and len(out) == 20 + 10 + 11  # t has enough already

@@ -180,3 +180,87 @@ def test_a_64_px_probe_with_a_reference_is_judged_at_its_own_resolution(tmp_path
                       progress=False)
     assert report.resolution == 64 and report.fakes[0].shape[-1] == 64
     assert 0.0 <= report.reference["mean"]["recognition (%)"][0] <= 100.0 and len(report.spread) == 1
+
+
+def test_several_targets_are_all_absent_from_one_gan_and_each_has_a_report(tmp_path, monkeypatch):
+    images = _folder(tmp_path / "images", classes=("ant", "bee", "cat", "dog"), corrupt=False)
+    reals, fakes = [], []
+    real_original, fake_original = ProbeGANTrainer.sample_real, ProbeGANTrainer.sample_fake_inputs
+
+    def spy_real(self):
+        x, y = real_original(self)
+        reals.append(y.clone())
+        return x, y
+
+    def spy_fake(self, g=None):
+        batch = fake_original(self, g)
+        fakes.append(batch)
+        return batch
+
+    monkeypatch.setattr(ProbeGANTrainer, "sample_real", spy_real)
+    monkeypatch.setattr(ProbeGANTrainer, "sample_fake_inputs", spy_fake)
+    refs = tmp_path / "refs"
+    for cls in ("bee", "dog"):
+        _folder(refs, classes=(cls,), n=12, corrupt=False)
+    report = pl.probe(_net(outputs=4), images, ["bee", "dog"], reference=refs, profile="smoke",
+                      run_dir=tmp_path / "runs", progress=False)
+    assert isinstance(report, pl.SeveralProbeReport) and report.targets == ["bee", "dog"]
+    assert reals and fakes
+    assert all(not torch.isin(y, torch.tensor([1, 3])).any() for y in reals)  # no real bee or dog reaches D
+    assert all(not torch.isin(b.y[b.dc], torch.tensor([1, 3])).any() for b in fakes)  # nor a fake one Dc
+    assert report.first.results[0].targets == (1, 3)
+    for name, label in (("bee", 1), ("dog", 3)):
+        one = report[name]
+        assert one.held_out == 16 and one.absent == {"bee": 16, "dog": 16}
+        assert one.per_class == {"ant": 16, "bee": 0, "cat": 16, "dog": 0}
+        assert one.reference is not None and one.n_reference == 12
+        assert 0.0 <= one.reference["mean"]["recognition (%)"][0] <= 100.0
+        assert torch.equal(one.fakes[0], pl.sample(one.generator, label, 24, seed=0))  # drawn as that class
+    assert report.first.results is report["dog"].results  # one GAN per seed, shared
+    out = report.save(tmp_path / "out")
+    z = np.load(out / "samples.npz")
+    assert sorted(np.unique(z["labels"]).tolist()) == [1, 3] and len(z["images"]) == 48
+    page = (out / "report.html").read_text()
+    assert "memorised about bee, dog" in page and page.count("Provenance") == 2
+    with pytest.raises(KeyError, match="'cat' was not probed; the targets: bee, dog"):
+        report["cat"]
+
+
+def test_several_targets_through_the_command_line(tmp_path, capsys):
+    images = _folder(tmp_path / "images", classes=("ant", "bee", "cat", "dog"), corrupt=False)
+    torch.jit.save(torch.jit.script(_net(outputs=4)), tmp_path / "model.pt")
+    code, io = _cli(["--classifier", str(tmp_path / "model.pt"), "--images", str(images), "--target", "bee,dog",
+                     "--out", str(tmp_path / "r"), "--run-dir", str(tmp_path / "runs")], capsys)
+    assert code == 0, io.err
+    assert "targets 'bee', 'dog'" in io.out
+    assert "of its probe 'bee'" in io.out and "of its probe 'dog'" in io.out
+    summary = json.loads((tmp_path / "r" / "config.json").read_text())["summary"]
+    assert summary["targets"] == ["bee", "dog"] and set(summary["per target"]) == {"bee", "dog"}
+
+
+def test_one_target_keeps_its_cache_entry_and_the_several_target_gan_is_another(folder, tmp_path):
+    one = pl.probe(_net(), folder, "bee", profile="smoke", run_dir=tmp_path / "runs", progress=False)
+    again = pl.probe(_net(), folder, ["bee"], profile="smoke", run_dir=tmp_path / "runs", progress=False)
+    assert again["bee"].results[0].path == one.results[0].path  # the same cache entry: a list of one is one target
+    two = pl.probe(_net(outputs=4), _folder(tmp_path / "four", classes=("ant", "bee", "cat", "dog"), corrupt=False),
+                   ["bee", "cat"], profile="smoke", run_dir=tmp_path / "runs", progress=False)
+    assert two["bee"].results[0].path != one.results[0].path
+
+
+@pytest.mark.parametrize("target, message", [
+    ([], "target: give a class name or a list of class names"),
+    (["bee", "bee"], "target class 'bee' named twice"),
+    (["bee", "owl"], "unknown target class 'owl'; the folder's classes: ant, bee, cat"),
+    (["bee", "cat"], "the GAN needs images of at least two classes besides 'bee', 'cat'; found ant"),
+])
+def test_bad_several_targets(folder, tmp_path, target, message):
+    with pytest.raises(pl.probing.ProbeError, match=message):
+        pl.probe(_net(), folder, target, profile="smoke", run_dir=tmp_path / "runs", progress=False)
+
+
+def test_several_targets_need_a_reference_folder_per_target(tmp_path):
+    images = _folder(tmp_path / "images", classes=("ant", "bee", "cat", "dog"), corrupt=False)
+    refs = _folder(tmp_path / "refs", classes=("bee",), n=12, corrupt=False)
+    with pytest.raises(pl.probing.ProbeError, match="reference: no sub-folder .*dog; with several targets"):
+        pl.probe(_net(outputs=4), images, ["bee", "dog"], reference=refs, profile="smoke", run_dir=tmp_path / "runs",
+                 progress=False)
