@@ -19,7 +19,8 @@ from ..train.classifier import ClassifierConfig
 from ..train.ganalyze import GANalyzeConfig
 from ..train.probegan import ProbeGANConfig
 
-__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "OwnModelSettings", "PanelSettings", "Profile", "PROFILES", "get",
+__all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "OwnModelSettings", "SeveralSettings",
+           "PanelSettings", "Profile", "PROFILES", "get",
            "override"]
 
 
@@ -106,6 +107,18 @@ class OwnModelSettings:
 
 
 @dataclass(frozen=True)
+class SeveralSettings:
+    """Chapter 10: several classes absent from one ProbeGAN, and the memory map of every class."""
+
+    ks: tuple[int, ...] = (1, 2, 3, 5)  # classes absent at once (the chapter's target always among them)
+    seeds: int = 2  # GANs per k
+    kind: str = "robust"  # the classifier probed by the sweep over k
+    within: float = 10.0  # the memory map's k: the largest whose recognition (development judge) stays this
+    # many points of k = 1's
+    grid: int = 6  # generated images per class and classifier in the memory map's figure
+
+
+@dataclass(frozen=True)
 class PanelSettings:
     """The reporting panel: judges of other families than the probed ResNets and the development
     judge, trained on every class with their own seeds, used by the chapters only (never by a
@@ -147,6 +160,7 @@ class Profile:
     exemplars: ExemplarSettings = ExemplarSettings()  # chapter 8
     panel: PanelSettings = PanelSettings()  # the reporting judges (chapters only)
     own_model: OwnModelSettings = OwnModelSettings()  # chapter 9
+    several: SeveralSettings = SeveralSettings()  # chapter 10
 
     def classifier_config(self, kind: str, seed: int | None = None) -> ClassifierConfig:
         """Config of the ``regular``, ``robust`` or ``eval`` network for ``seed``."""
@@ -197,6 +211,7 @@ _SMOKE = Profile(
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=16, epochs=1, batch_size=64, train_limit=512,
                                              seed=2000)),
     own_model=OwnModelSettings(per_class=12, epochs=1, resolution=32, seeds=2),
+    several=SeveralSettings(ks=(1, 2, 3), grid=3),
 )
 
 _CPU = Profile(
@@ -270,6 +285,7 @@ _GPU = Profile(
     exemplars=ExemplarSettings(n_units=64, n_trials=20, render_steps=512, gan_samples=10_000),
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=96, epochs=40, lr=1e-3, seed=2000)),
     own_model=OwnModelSettings(per_class=0, epochs=20, resolution=64, seeds=3),
+    several=SeveralSettings(seeds=3),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}

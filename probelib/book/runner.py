@@ -52,8 +52,9 @@ class RunError(RuntimeError):
 
 
 def chapter_sources(root: Path) -> list[Path]:
-    """The chapter sources ``notebooks/NN_topic.py`` in book order."""
-    return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"))
+    """The chapter sources ``notebooks/NN_topic.py`` in book order (a section page
+    ``NN_topic-part.py`` right after its chapter, which it may read from the cache)."""
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.py"), key=lambda p: p.stem)
 
 
 def chapter_titles(sources: list[Path]) -> dict[str, str]:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 __all__ = ["to_display", "image_grid", "eps_curve", "bar_counts", "source", "loss_curves", "metric_panels",
-           "interval_panels"]
+           "interval_panels", "k_curves", "heatmaps"]
 
 
 def to_display(images: torch.Tensor) -> np.ndarray:
@@ -138,6 +138,55 @@ def interval_panels(nums, title: str = "", ylabel: str = "") -> plt.Figure:
         ax.set_title(col, fontsize=9)
     if ylabel:
         axes[0, 0].set_ylabel(ylabel)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def k_curves(frames: dict, ylabel: str = "", title: str = "") -> plt.Figure:
+    """One panel per entry of ``frames`` (a judge): each column a line over the frame's index
+    (k), from ``(mean, low, high, n)`` tuples, the interval as error bars."""
+    fig, axes = plt.subplots(1, len(frames), figsize=(3.6 * len(frames), 3.2), squeeze=False, sharey=True)
+    for ax, (name, frame) in zip(axes[0], frames.items()):
+        ks = np.asarray(list(frame.index), dtype=float)
+        for j, col in enumerate(frame.columns):
+            mean = np.array([t[0] for t in frame[col]])
+            low = np.array([t[1] for t in frame[col]])
+            high = np.array([t[2] for t in frame[col]])
+            ax.errorbar(ks + 0.06 * (j - 0.5), mean, yerr=np.vstack([mean - low, high - mean]), marker="o",
+                        capsize=3, label=col)
+        ax.set_xticks(ks)
+        ax.set_xlabel("classes absent from one GAN (k)")
+        ax.set_title(name, fontsize=9)
+    if ylabel:
+        axes[0, 0].set_ylabel(ylabel)
+    axes[0, 0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def heatmaps(frames: dict, title: str = "", vmax: float = 100.0) -> plt.Figure:
+    """One heatmap per entry of ``frames`` (rows × columns of a DataFrame of %), values printed."""
+    n = len(frames)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    first = next(iter(frames.values()))
+    fig, axes = plt.subplots(rows, cols, figsize=(0.55 * first.shape[1] * cols + 1.5, 0.45 * first.shape[0] * rows
+                                                  + 1.2), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (name, frame) in zip(axes.flat, frames.items()):
+        ax.imshow(frame.values, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
+        ax.set_xticks(range(frame.shape[1]), list(frame.columns), rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(frame.shape[0]), list(frame.index), fontsize=7)
+        for (i, j), v in np.ndenumerate(frame.values):
+            if v >= 1:
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6,
+                        color="white" if v > 0.6 * vmax else "black")
+        ax.set_title(name, fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
