@@ -30,7 +30,7 @@
 #   noise, through the regular and the robust classifier.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the class the GAN's image set will lack
 seed = 0  # one seed for everything in this chapter

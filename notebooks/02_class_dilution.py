@@ -30,7 +30,7 @@
 #   development judge and a reporting panel, with 95 % intervals over seeds and sample grids.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the class absent from the GAN's image set
 seed = 0  # one seed for everything in this chapter

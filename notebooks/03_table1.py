@@ -29,7 +29,7 @@
 #   score with their own judge.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the class absent from the GAN's image set
 seed = 0  # first seed; methods with several seeds use seed, seed + 1, ...

@@ -59,7 +59,7 @@
 # reliance below checks that the marked classifier learned exactly that.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist (rendered in colour) | cifar10 (needs data_dir)
 target_class = "horse"  # the class whose training images carry the marker; absent from the GAN's data
 seed = 0  # seed of classifiers and probes

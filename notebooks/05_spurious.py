@@ -39,7 +39,7 @@
 #   measured on a GPU and stored with the book, because one run of each is one draw.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "waterbirds"  # the offline analogue, or the real Waterbirds folder via data_dir
 target_class = "waterbird"  # the class absent from the GAN's image set: waterbird | landbird
 seed = 0  # seed of the data, classifiers and probes

@@ -33,7 +33,7 @@
 # α; a degeneracy check (grey or collapsed images at the ends of the range); a slider over α.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the class shown in the slider and the single-class strip
 seed = 0  # seed of the generator run, the assessors and the directions

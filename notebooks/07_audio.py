@@ -31,7 +31,7 @@
 # back to a spectrogram — what a listener would get.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "speech"  # the offline corpus, or data_dir/<class>/*.wav
 target_class = "men"  # first class shown; every class is made absent in turn
 seed = 0  # seed of the corpus split, classifiers and probes

@@ -37,7 +37,7 @@
 # chapter 3; its numbers are not human numbers.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the target of the ProbeGAN generators whose samples are the third reference type
 seed = 0  # seed of the units drawn, the renders and the query order

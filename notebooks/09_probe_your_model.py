@@ -29,7 +29,7 @@
 # - the same as one command: `python -m probelib probe …`.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # the bundled data the stand-in folder is written from
 target_class = "horse"  # the class to probe (its images are held out of the GAN's data)
 seed = 0  # first seed; the chapter probes with seed, seed + 1, ...

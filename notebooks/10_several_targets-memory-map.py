@@ -28,7 +28,7 @@
 # - the panel's confusion matrix over the probed classes.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale)
+profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # chapter 10's target: its group of absent classes is the sweep's GAN
 seed = 0  # chapter 10's seed (its draw of absent classes) and the seed of every GAN here

@@ -32,7 +32,7 @@ def pytest_configure(config):
     shutil.rmtree(NB_DIR, ignore_errors=True)
     NB_DIR.mkdir()
     run_dir = NB_DIR / "runs"
-    for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+    for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"), key=lambda p: p.stem):
         nb = jupytext.read(src)
         nb.metadata.setdefault("papermill", {})  # what papermill's own loader adds before parameterising
         for cell in nb.cells:

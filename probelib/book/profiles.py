@@ -20,7 +20,7 @@ from ..train.ganalyze import GANalyzeConfig
 from ..train.probegan import ProbeGANConfig
 
 __all__ = ["ShortcutConfig", "GANalyzeSettings", "AudioSettings", "ExemplarSettings", "OwnModelSettings", "SeveralSettings",
-           "PanelSettings", "Profile", "PROFILES", "get",
+           "PanelSettings", "Profile", "PROFILES", "CHECKS", "get",
            "override"]
 
 
@@ -153,7 +153,7 @@ class Profile:
     seeds_ablation: int = 2  # seeds of each of chapter 2's settings besides 1/C (which has seeds_main)
     gan_workers: int = 2  # GANs trained side by side on a CPU, one torch thread each (book/jobs.py)
     dilution_fractions: tuple[float, ...] = (0.3, 0.5, 1.0)  # chapter 2's ablation (besides 1/C)
-    fid_extractor: str = "judge"  # FID features: "judge" (offline) or "inception" (weights on disk)
+    fid_extractor: str = "judge"  # FID features: "judge" (offline), "inception" (weights on disk) or "auto"
     shortcut: ShortcutConfig = ShortcutConfig()  # chapters 4 and 5
     ganalyze: GANalyzeSettings = GANalyzeSettings()  # chapter 6
     audio: AudioSettings = AudioSettings()  # chapter 7
@@ -288,7 +288,41 @@ _GPU = Profile(
     several=SeveralSettings(seeds=3),
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU)}
+#: the `gpu` profile's architecture and data at a few hundred steps: every chapter on a lent GPU in
+#: minutes, the first thing to run on any GPU (it checks the paper-scale path end to end; its
+#: numbers are not results). FID uses Inception where its weights are given, else the judge.
+_GPU_SMOKE = dataclasses.replace(
+    _GPU,
+    name="gpu-smoke",
+    classifier=dataclasses.replace(_GPU.classifier, epochs=2),
+    evalnet=dataclasses.replace(_GPU.evalnet, epochs=2),
+    attack_steps=10,
+    eval_limit=1000,
+    vis_steps=40,
+    probegan=dataclasses.replace(_GPU.probegan, steps=200, ema_start=100, checkpoint_every=100),
+    n_samples=1000,
+    seeds_main=2,
+    seeds_other=2,
+    fid_extractor="auto",
+    shortcut=dataclasses.replace(_GPU.shortcut, classifier=dataclasses.replace(_GPU.shortcut.classifier, epochs=2),
+                                 leakage=dataclasses.replace(_GPU.shortcut.leakage, epochs=2),
+                                 background=dataclasses.replace(_GPU.shortcut.background, epochs=2),
+                                 probe_steps=200, n_samples=1000),
+    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=200, batch_size=4, lr=2e-4), area_steps=200, n_seeds=20),
+    audio=dataclasses.replace(_GPU.audio, corpus=AudioConfig(clips_per_class=300, griffin_lim_iters=16),
+                              classifier=dataclasses.replace(_GPU.audio.classifier, epochs=2),
+                              evalnet=dataclasses.replace(_GPU.audio.evalnet, epochs=2), probe_steps=200,
+                              n_samples=200, n_inverted=50),
+    exemplars=ExemplarSettings(n_units=8, n_trials=5, render_steps=64, gan_samples=1000),
+    panel=PanelSettings(vit=dataclasses.replace(_GPU.panel.vit, epochs=2)),
+    own_model=OwnModelSettings(per_class=200, epochs=2, resolution=64, seeds=2),
+    several=SeveralSettings(seeds=2),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (_SMOKE, _CPU, _GPU, _GPU_SMOKE)}
+#: profiles that check that everything runs; their numbers are not results (the README and the
+#: results page never show them as findings)
+CHECKS = ("smoke", "gpu-smoke")
 
 
 def override(obj, **changes):

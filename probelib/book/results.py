@@ -16,6 +16,8 @@ import math
 import re
 from pathlib import Path
 
+from .profiles import CHECKS
+
 __all__ = ["results_page", "measured_files", "readme_table", "update_readme", "README_BEGIN", "README_END"]
 
 README_BEGIN = "<!-- chapters:begin (written by python -m probelib.run) -->"
@@ -120,7 +122,7 @@ def readme_table(ledger: dict, titles: dict[str, str]) -> list[str]:
     lines = ["| chapter | finding of the last build |", "|---|---|"]
     for stem, title in titles.items():
         e = ledger.get("chapters", {}).get(stem)
-        if e is None or e.get("profile") == "smoke":
+        if e is None or e.get("profile") in CHECKS:
             found = "— (not built on `cpu` yet)"
         else:
             found = (f"{_fmt(e.get('glued', {}).get('finding', '—'))} "

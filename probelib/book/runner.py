@@ -3,6 +3,7 @@
     python -m probelib.run --profile cpu                 # the whole book (what `make book` does)
     python -m probelib.run --profile smoke --only 01_problem
     python -m probelib.run --profile gpu -p target_class zebra -p seed 1
+    python -m probelib.run --profile gpu --executor slurm --slurm slurm_partition=gpu --max-jobs 32
 
 Every chapter's overrides are checked before any kernel starts. A user error (an unknown
 parameter, class, data set or chapter; a stale checkpoint) ends as one ``[probelib] error:``
@@ -29,10 +30,11 @@ from pathlib import Path
 from ..core.errors import UserError
 from .chapter import ParameterError, check_overrides, declared_parameters, project_root
 from .ledger import glued_values, load_ledger, save_ledger, tagged_png
+from .profiles import CHECKS
 from .results import results_page, update_readme
 
 __all__ = ["RunError", "chapter_sources", "chapter_titles", "check_chapter", "execute_chapter", "build_book",
-           "main", "README_FIGURE"]
+           "executor_environment", "main", "README_FIGURE"]
 
 #: where a non-smoke build writes the README's picture (the chapter cell tagged ``readme-figure``)
 README_FIGURE = Path("book") / "_static" / "readme-samples.png"
@@ -130,7 +132,7 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_fi
 
     executed = nbformat.read(out, as_version=4)
     png = tagged_png(executed)
-    if png is not None and readme_figure and params.get("profile") != "smoke":
+    if png is not None and readme_figure and params.get("profile") not in CHECKS:
         (root / README_FIGURE).parent.mkdir(parents=True, exist_ok=True)
         (root / README_FIGURE).write_bytes(png)
     return {
@@ -218,24 +220,62 @@ def _write_pages(root: Path, run_dir: Path, sources: list[Path], profile: str) -
                   platform=platform.platform(), built=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     save_ledger(run_dir, ledger)
     (root / "book" / "results.md").write_text(results_page(ledger, root))
-    if profile != "smoke" and (root / "README.md").is_file():
+    if profile not in CHECKS and (root / "README.md").is_file():
         update_readme(root / "README.md", ledger, chapter_titles(sources))
+
+
+def executor_environment(executor: str | None, max_jobs: int | None, slurm: list[str]) -> dict[str, str]:
+    """The environment that sends every chapter's training jobs where the command line says
+    (read by :func:`probelib.train.jobs.executor_settings` in each chapter's kernel)."""
+    env = {}
+    if executor:
+        env["PROBELIB_EXECUTOR"] = executor
+    if max_jobs is not None:
+        if max_jobs < 1:
+            raise ParameterError(f"--max-jobs {max_jobs}: give at least 1")
+        env["PROBELIB_MAX_JOBS"] = str(max_jobs)
+    if slurm:
+        if executor != "slurm":
+            raise ParameterError("--slurm parameters need --executor slurm")
+        params = {}
+        for item in slurm:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise ParameterError(f"--slurm {item!r}: give KEY=VALUE, e.g. slurm_partition=gpu")
+            params[key] = _parse_value(value)
+        env["PROBELIB_SLURM"] = json.dumps(params)
+    return env
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m probelib.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", default="cpu", choices=("smoke", "cpu", "gpu"))
+    from .profiles import PROFILES
+
+    parser.add_argument("--profile", default="cpu", choices=tuple(PROFILES),
+                        help="smoke (seconds), cpu (the default book), gpu (paper scale), gpu-smoke (the paper's "
+                             "architecture at 200 steps: check a GPU end to end in minutes)")
     parser.add_argument("--only", action="append", default=[], metavar="CHAPTER",
                         help="run only this chapter (e.g. 01_problem or 01); repeatable")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="override a chapter parameter (literal, e.g. -p seed 1 -p target_class zebra)")
     parser.add_argument("--run-dir", default="runs", help="where the cache, samples and ledger live")
+    parser.add_argument("--executor", choices=("local", "slurm"),
+                        help="where the chapters' GAN training jobs run: local processes (default) or Slurm jobs "
+                             "through submitit (the run directory must be on a file system the nodes share)")
+    parser.add_argument("--max-jobs", type=int, metavar="N", help="at most N training jobs at once")
+    parser.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
+                        help="a submitit Slurm parameter, e.g. --slurm slurm_partition=gpu --slurm timeout_min=240")
     parser.add_argument("--no-build", action="store_true", help="execute chapters, skip the HTML build")
     parser.add_argument("--build-only", action="store_true", help="build the HTML book from executed chapters")
     args = parser.parse_args(argv)
 
     root = project_root()
     os.environ.setdefault("PROBELIB_ROOT", str(root))
+    try:
+        os.environ.update(executor_environment(args.executor, args.max_jobs, args.slurm))
+    except ParameterError as err:
+        print(f"[probelib] error: {err}", file=sys.stderr, flush=True)
+        return 2
     # progress bars help in JupyterLab; in an executed page they would be frozen "0 %" widgets
     os.environ.setdefault("TQDM_DISABLE", "1")
     sources = chapter_sources(root)

@@ -27,7 +27,7 @@ from .chapter import Chapter
 from .compare import fmt_ci, interval
 from .experiments import gan_job, prefetch, train_gan_job
 
-__all__ = ["absent_classes", "group_job", "sweep_jobs", "train_all", "draw", "score", "choose_k", "partition",
+__all__ = ["absent_classes", "group_job", "sweep_jobs", "alone_jobs", "train_all", "draw", "score", "choose_k", "partition",
            "memory_map_jobs", "confusion", "cost", "per_class_table", "by_k", "rates", "map_table",
            "map_figure", "worst_confusions"]
 
@@ -59,6 +59,15 @@ def sweep_jobs(ch: Chapter, train: datamod.ImageSet, nets: dict) -> dict[tuple[i
             for k in S.ks for i in range(S.seeds)}
 
 
+def alone_jobs(ch: Chapter, train: datamod.ImageSet, nets: dict, classes: tuple[str, ...]
+               ) -> dict[tuple[int, int, str], GanJob]:
+    """``{(1, seed, class): job}``: each of ``classes`` absent alone (k = 1), with the sweep's
+    seeds and classifier — the baseline against which a class's loss at k > 1 is read."""
+    S = ch.profile.several
+    return {(1, ch.seed + i, c): group_job(ch, train, nets, (c,), S.kind, ch.seed + i) for c in classes
+            for i in range(S.seeds)}
+
+
 def train_all(ch: Chapter, jobs: dict) -> tuple[dict, int]:
     """Every job's GAN under the same keys (the cache misses trained side by side first), and
     how many were trained now."""
@@ -71,14 +80,16 @@ def draw(result: ProbeGANResult, n: int, seed: int) -> dict[str, torch.Tensor]:
     return {result.classes[t]: sample(result.generator, t, n, seed=seed) for t in result.targets}
 
 
-def score(ch: Chapter, results: dict[tuple[int, int], ProbeGANResult], judges: dict[str, nn.Module],
+def score(ch: Chapter, results: dict[tuple, ProbeGANResult], judges: dict[str, nn.Module],
           everything: datamod.ImageSet, export: str | None = "several") -> pd.DataFrame:
-    """The long table: one line per (k, seed, absent class, judge) with every metric of
+    """The long table (``results`` keyed ``(k, seed, ...)``): one line per (k, seed, absent
+    class, judge) with every metric of
     :func:`~probelib.measure.panel.judge_metrics` against that class's real images (evaluation
     only), the GAN's training minutes and the minutes per probed class. ``export``: write each
     class's samples to ``<run_dir>/samples/<export>/k<k>-s<seed>-<class>.npz``."""
     lines = []
-    for (k, seed), res in results.items():
+    for key, res in results.items():
+        k, seed = key[:2]
         minutes = res.seconds_per_step * res.config.steps / 60
         for name, fake in draw(res, ch.profile.n_samples, seed).items():
             c = everything.classes.index(name)
@@ -230,3 +241,20 @@ def worst_confusions(matrix: pd.DataFrame, top: int = 3) -> str:
     cells = [(matrix.loc[r, c], r, c) for r in matrix.index for c in matrix.columns if r != c]
     cells = sorted(cells, reverse=True)[:top]
     return "largest confusions: " + "; ".join(f"{r} read as {c} {v:.0f} %" for v, r, c in cells)
+
+
+def alone_vs_several(long: pd.DataFrame, alone: pd.DataFrame, k: int, judges: list[str]) -> pd.DataFrame:
+    """Rows: k's absent classes that have an ``alone`` run; columns: (judge, "alone (k = 1)" /
+    f"k = {k}") recognition, ``mean (low–high)`` over seeds."""
+    out = {}
+    at_k = long[long["k"] == k]
+    for name in dict.fromkeys(alone["class"]):
+        row = {}
+        for j in judges:
+            for label, part in (("alone (k = 1)", alone), (f"k = {k}", at_k)):
+                vals = part[(part["class"] == name) & (part["judge"] == j)]["recognition (%)"]
+                row[(j, label)] = fmt_ci(*interval(vals, RANGE["recognition (%)"]))
+        out[name] = row
+    table = pd.DataFrame.from_dict(out, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    return table

@@ -112,8 +112,11 @@ class InceptionFeatures(nn.Module):
 
 
 def fid_extractor(kind: str, judge: nn.Module, inception_weights: str | os.PathLike | None = None) -> nn.Module:
-    """The FID feature extractor: ``"judge"`` (offline default) or ``"inception"`` (weights
-    from ``inception_weights`` or ``$PROBELIB_INCEPTION_WEIGHTS``; a one-line error if absent)."""
+    """The FID feature extractor: ``"judge"`` (offline default), ``"inception"`` (weights from
+    ``inception_weights`` or ``$PROBELIB_INCEPTION_WEIGHTS``; a one-line error if absent) or
+    ``"auto"`` (Inception when its weights are given, else the judge)."""
+    if kind == "auto":
+        kind = "inception" if (inception_weights or os.environ.get(INCEPTION_ENV)) else "judge"
     if kind == "judge":
         return JudgeFeatures(judge)
     if kind == "inception":
@@ -123,7 +126,7 @@ def fid_extractor(kind: str, judge: nn.Module, inception_weights: str | os.PathL
                 f"fid_extractor='inception' needs Inception weights: download {INCEPTION_URL} and pass its path "
                 f"(parameter inception_weights or ${INCEPTION_ENV}), or use fid_extractor='judge'")
         return InceptionFeatures(path)
-    raise ValueError(f"unknown FID extractor {kind!r}; choose judge or inception")
+    raise ValueError(f"unknown FID extractor {kind!r}; choose judge, inception or auto")
 
 
 @torch.no_grad()

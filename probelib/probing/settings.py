@@ -1,7 +1,8 @@
 """What a probe of someone's classifier trains at each scale: the ProbeGAN trainer (its
 architecture follows the resolution), the samples it draws, the report's independent judge.
 
-``smoke`` runs in seconds (tests), ``cpu`` in minutes on two cores, ``gpu`` at paper scale; the
+``smoke`` runs in seconds (tests), ``cpu`` in minutes on two cores, ``gpu`` at paper scale
+(``gpu-smoke``: its trainer at 200 steps, a check of the GPU path); the
 `cpu` trainer is the book's (chapters 2-3), so a probe of a user's model is trained exactly as
 the book's probes are.
 """
@@ -47,6 +48,11 @@ SETTINGS: dict[str, ProbeSettings] = {
                               checkpoint_every=2000),
         ch=64, narrow=False, n_samples=10_000,
         judge=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000)),
+    "gpu-smoke": ProbeSettings(  # the `gpu` trainer and architecture at 200 steps: does the GPU path run?
+        "gpu-smoke", ProbeGANConfig(steps=200, d_steps=4, batch_size=64, ema_decay=0.9999, ema_start=100,
+                                    checkpoint_every=100),
+        ch=64, narrow=False, n_samples=1000,
+        judge=ClassifierConfig(arch="evalnet", width=64, epochs=2, batch_size=128, seed=1000)),
 }
 
 

@@ -6,10 +6,20 @@ On two CPU cores two GANs at one thread each train about 1.4× faster in total t
 two threads (small convolutions use a second thread poorly), so the `cpu` profile trains
 ``gan_workers = 2`` at a time. Every GAN is trained with **one** torch thread, in a worker or in
 the chapter's own process alike, so its weights do not depend on how it was scheduled.
+
+**Where the jobs run** is the caller's environment's choice (so a papermill kernel inherits
+it from ``python -m probelib.run --executor ...``): ``PROBELIB_EXECUTOR`` = ``local`` (the
+default: processes on this machine, ``workers`` at a time) or ``slurm`` (one submitit job per
+cache miss on a Slurm cluster, at most ``PROBELIB_MAX_JOBS`` at once, default 16, with the
+submitit parameters of ``PROBELIB_SLURM``, a JSON object such as ``{"slurm_partition": "gpu",
+"gpus_per_node": 1, "timeout_min": 240}``). The run directory must then be on a file system the
+nodes share; the cache's atomic writes make concurrent jobs safe.
 """
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -24,7 +34,11 @@ from ..data.imageset import ImageSet, class_index
 from .gans import ProbeGANResult, gan_key, load_or_train_gan
 from .probegan import PROBEGAN_VERSION, ProbeGANConfig
 
-__all__ = ["GanJob", "JobError", "gan_cached", "one_thread", "train_gan_job", "prefetch_gans"]
+__all__ = ["GanJob", "JobError", "ExecutorSettings", "executor_settings", "gan_cached", "one_thread", "train_gan_job",
+           "prefetch_gans", "EXECUTORS"]
+
+#: where cache misses can run
+EXECUTORS = ("local", "slurm")
 
 
 class JobError(UserError, RuntimeError):
@@ -40,6 +54,53 @@ class GanJob:
     classifier: nn.Module | None
     target: int | str
     name: str
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """Where training jobs run: ``kind`` (``local`` or ``slurm``), at most ``max_jobs`` at once
+    (``None``: the caller's ``workers`` locally, 16 on Slurm), and submitit's Slurm parameters."""
+
+    kind: str = "local"
+    max_jobs: int | None = None
+    slurm: tuple[tuple[str, object], ...] = ()
+
+
+def executor_settings(env: dict | None = None) -> ExecutorSettings:
+    """The :class:`ExecutorSettings` of ``PROBELIB_EXECUTOR``, ``PROBELIB_MAX_JOBS`` and
+    ``PROBELIB_SLURM`` (one-line :class:`JobError` for a bad value)."""
+    env = os.environ if env is None else env
+    kind = env.get("PROBELIB_EXECUTOR", "local") or "local"
+    if kind not in EXECUTORS:
+        raise JobError(f"unknown executor {kind!r} (PROBELIB_EXECUTOR); choose one of: {', '.join(EXECUTORS)}")
+    raw = env.get("PROBELIB_MAX_JOBS")
+    try:
+        max_jobs = int(raw) if raw else None
+        if max_jobs is not None and max_jobs < 1:
+            raise ValueError
+    except ValueError:
+        raise JobError(f"PROBELIB_MAX_JOBS={raw!r}: give a whole number of jobs, at least 1") from None
+    try:
+        slurm = json.loads(env.get("PROBELIB_SLURM") or "{}")
+        if not isinstance(slurm, dict):
+            raise ValueError
+    except ValueError:
+        raise JobError('PROBELIB_SLURM must be a JSON object of submitit parameters, e.g. '
+                       '{"slurm_partition": "gpu", "gpus_per_node": 1}') from None
+    return ExecutorSettings(kind, max_jobs, tuple(sorted(slurm.items())))
+
+
+def _executor(settings: ExecutorSettings, folder: Path):
+    import submitit
+
+    if settings.kind == "slurm":
+        executor = submitit.AutoExecutor(folder=folder, cluster="slurm")
+        executor.update_parameters(**{"timeout_min": 24 * 60, "gpus_per_node": 1, "cpus_per_task": 4,
+                                      **dict(settings.slurm)})
+        return executor
+    executor = submitit.LocalExecutor(folder=folder)
+    executor.update_parameters(timeout_min=24 * 60)
+    return executor
 
 
 def gan_cached(job: GanJob, run_dir: str | Path) -> bool:
@@ -80,16 +141,24 @@ def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device:
                   poll_s: float = 2.0, progress: bool = False) -> int:
     """Train every job whose GAN is not cached yet, ``workers`` at a time in local processes
     (``submitit.LocalExecutor``; logs in ``run_dir/jobs/``), or in this process when ``workers``
-    is 1. Returns how many were trained; a failed job is a one-line :class:`JobError`."""
+    is 1; or, with ``PROBELIB_EXECUTOR=slurm`` (:func:`executor_settings`), as Slurm jobs through
+    submitit, each on a GPU node (``device`` there: ``cuda``). Returns how many were trained; a
+    failed job is a one-line :class:`JobError`."""
+    where = executor_settings()
     todo = [j for j in jobs if not gan_cached(j, run_dir)]
-    if workers <= 1 or len(todo) <= 1:
+    if where.kind == "local" and (workers <= 1 or len(todo) <= 1):
         for j in todo:
             train_gan_job(j, run_dir, device, progress)
         return len(todo)
-    import submitit
-
-    executor = submitit.LocalExecutor(folder=Path(run_dir) / "jobs")
-    executor.update_parameters(timeout_min=24 * 60)
+    if not todo:
+        return 0
+    executor = _executor(where, Path(run_dir) / "jobs")
+    if where.kind == "slurm":
+        workers = where.max_jobs or 16
+        gpus = int(dict(where.slurm).get("gpus_per_node", 1))
+        device = "cuda" if gpus > 0 else "cpu"
+    elif where.max_jobs:
+        workers = min(workers, where.max_jobs)
     running, queue = [], list(todo)
     while queue or running:
         while queue and len(running) < workers:

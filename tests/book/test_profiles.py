@@ -3,10 +3,19 @@ import pytest
 from probelib.book import profiles
 
 
-def test_three_profiles_and_unknown_name():
-    assert set(profiles.PROFILES) == {"smoke", "cpu", "gpu"}
-    with pytest.raises(KeyError, match="unknown profile 'fast'; choose one of: smoke, cpu, gpu"):
+def test_four_profiles_and_unknown_name():
+    assert set(profiles.PROFILES) == {"smoke", "cpu", "gpu", "gpu-smoke"}
+    with pytest.raises(KeyError, match="unknown profile 'fast'; choose one of: smoke, cpu, gpu, gpu-smoke"):
         profiles.get("fast")
+
+
+def test_gpu_smoke_is_the_paper_architecture_at_a_few_hundred_steps():
+    gpu, check = profiles.get("gpu"), profiles.get("gpu-smoke")
+    assert check.probegan.gan == gpu.probegan.gan and check.probegan.d_steps == gpu.probegan.d_steps == 4
+    assert check.probegan.batch_size == gpu.probegan.batch_size and check.probegan.steps == 200
+    assert check.classifier.width == gpu.classifier.width and check.classifier.epochs < gpu.classifier.epochs
+    assert check.probegan.ema_start < check.probegan.steps  # its EMA generator has averaged something
+    assert "gpu-smoke" in profiles.CHECKS and "gpu" not in profiles.CHECKS
 
 
 def test_override_checks_keys_and_types():
@@ -28,3 +37,10 @@ def test_classifier_configs():
     assert judge.arch == "evalnet" and judge.seed != p.classifier_config("regular", seed=3).seed
     with pytest.raises(ValueError, match="unknown classifier kind 'judge'"):
         p.classifier_config("judge")
+
+
+def test_every_book_profile_has_probe_settings():
+    """Chapter 9 probes with the book's profile name: each must name a probe scale too."""
+    from probelib.probing.settings import SETTINGS
+
+    assert set(SETTINGS) == set(profiles.PROFILES)

@@ -141,3 +141,31 @@ def test_a_variant_runs_with_its_chapter_unless_the_command_line_sets_its_parame
     assert got == name and src.stem == stem and merged == {**base, **params}
     assert variants(chapters[1:], base) == []  # its chapter not selected
     assert variants(chapters, {**base, **{k: "zebra" for k in params}}) == []  # the user's own rerun
+
+
+def test_a_section_page_runs_right_after_its_chapter(tmp_path):
+    from probelib.book.runner import chapter_sources
+
+    (tmp_path / "notebooks").mkdir()
+    for name in ("10_several_targets-memory-map", "10_several_targets", "09_probe", "11_next"):
+        (tmp_path / "notebooks" / f"{name}.py").write_text("")
+    assert [p.stem for p in chapter_sources(tmp_path)] == ["09_probe", "10_several_targets",
+                                                           "10_several_targets-memory-map", "11_next"]
+
+
+def test_the_executor_options_become_the_chapters_environment():
+    from probelib.book.chapter import ParameterError
+    from probelib.book.runner import executor_environment
+    from probelib.train.jobs import executor_settings
+
+    env = executor_environment("slurm", 8, ["slurm_partition=gpu", "timeout_min=240"])
+    assert executor_settings(env) == executor_settings({"PROBELIB_EXECUTOR": "slurm", "PROBELIB_MAX_JOBS": "8",
+                                                        "PROBELIB_SLURM": '{"slurm_partition": "gpu", '
+                                                                          '"timeout_min": 240}'})
+    assert executor_environment(None, None, []) == {}
+    with pytest.raises(ParameterError, match="--slurm parameters need --executor slurm"):
+        executor_environment("local", None, ["slurm_partition=gpu"])
+    with pytest.raises(ParameterError, match="give KEY=VALUE"):
+        executor_environment("slurm", None, ["gpu"])
+    with pytest.raises(ParameterError, match="--max-jobs 0: give at least 1"):
+        executor_environment("local", 0, [])

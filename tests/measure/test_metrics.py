@@ -71,6 +71,9 @@ def test_fid_extractor_choice_and_errors(monkeypatch, tmp_path):
     monkeypatch.delenv(measure.INCEPTION_ENV, raising=False)
     with pytest.raises(FileNotFoundError, match="needs Inception weights: download https://.*weights-inception"):
         measure.fid_extractor("inception", judge)
+    assert isinstance(measure.fid_extractor("auto", judge), measure.JudgeFeatures)  # no weights given: the judge
+    with pytest.raises(FileNotFoundError, match=r"Inception weights not found at .*given\.pth"):
+        measure.fid_extractor("auto", judge, tmp_path / "given.pth")  # weights named: Inception, or an error
     with pytest.raises(FileNotFoundError, match=r"Inception weights not found at .*nowhere\.pth"):
         measure.fid_extractor("inception", judge, tmp_path / "nowhere.pth")
     monkeypatch.setenv(measure.INCEPTION_ENV, str(tmp_path / "env.pth"))

@@ -54,3 +54,47 @@ def test_a_failing_job_is_one_line(images, tmp_path):
     bad = [dataclasses.replace(j, cfg=dataclasses.replace(j.cfg, lambda_cls=1.0), classifier=None) for j in _jobs(images)]
     with pytest.raises(jobs.JobError, match=r"GAN job 'tiny-s[01]' failed in its worker: ValueError: lambda_cls > 0 needs a classifier; its log"):
         jobs.prefetch_gans(bad, tmp_path, workers=2, poll_s=0.2)
+
+
+class _FakeSlurm:
+    """Stands in for submitit's AutoExecutor on a machine without Slurm: records how it was
+    built and runs each submitted function at once (in this process)."""
+
+    made: list = []
+
+    def __init__(self, folder, cluster):
+        self.folder, self.cluster, self.params = folder, cluster, {}
+        _FakeSlurm.made.append(self)
+
+    def update_parameters(self, **params):
+        self.params.update(params)
+
+    def submit(self, fn, *args):
+        value = fn(*args)
+        return type("Done", (), {"done": lambda self: True, "result": lambda self: value})()
+
+
+def test_slurm_executor_submits_each_cache_miss_as_a_job(images, tmp_path, monkeypatch):
+    import submitit
+
+    _FakeSlurm.made = []
+    monkeypatch.setattr(submitit, "AutoExecutor", _FakeSlurm)
+    monkeypatch.setenv("PROBELIB_EXECUTOR", "slurm")
+    monkeypatch.setenv("PROBELIB_SLURM", '{"slurm_partition": "gpu", "gpus_per_node": 0}')
+    todo = _jobs(images)
+    assert jobs.prefetch_gans(todo, tmp_path, workers=1) == 2
+    ex = _FakeSlurm.made[0]
+    assert ex.cluster == "slurm" and ex.params["slurm_partition"] == "gpu" and ex.params["timeout_min"] == 24 * 60
+    assert all(jobs.gan_cached(j, tmp_path) for j in todo)
+    assert jobs.prefetch_gans(todo, tmp_path, workers=1) == 0 and len(_FakeSlurm.made) == 1  # all cached: no jobs
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"PROBELIB_EXECUTOR": "pbs"}, "unknown executor 'pbs' \\(PROBELIB_EXECUTOR\\); choose one of: local, slurm"),
+    ({"PROBELIB_MAX_JOBS": "0"}, "PROBELIB_MAX_JOBS='0': give a whole number of jobs, at least 1"),
+    ({"PROBELIB_SLURM": "[1]"}, "PROBELIB_SLURM must be a JSON object of submitit parameters"),
+])
+def test_bad_executor_settings_are_one_line(env, message):
+    with pytest.raises(jobs.JobError, match=message):
+        jobs.executor_settings(env)
+    assert jobs.executor_settings({}) == jobs.ExecutorSettings("local", None, ())
