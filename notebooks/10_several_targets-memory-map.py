@@ -97,7 +97,7 @@ book.glue("map classes", len(rec))
 # Per class (row): four real images, then the regular and the robust classifier's probe. The
 # row label gives the panel ViT's recognition of each probe.
 
-# %% tags=["readme-figure"]
+# %%
 fig = several.map_figure(fakes, everything, panel["panel: ViT"], S.grid, ch.seed)
 
 # %% [markdown]
@@ -111,14 +111,19 @@ fig = several.map_figure(fakes, everything, panel["panel: ViT"], S.grid, ch.seed
 mats = {f"{j}, {kind}": several.confusion(m, fakes[kind], ch.classes) for j, m in panel.items()
         for kind in ("regular", "robust")}
 fig = viz.heatmaps(mats, title="The panel's reading of each probed class (% of its images)")
-print(several.worst_confusions(mats["panel: ViT, robust"]))
+for name, m in mats.items():
+    print(f"{name}: {several.worst_confusions(m)}; {several.worst_confusions(m, row=ch.target_class)}")
 
 # %%
+for j, m in panel.items():
+    print(f"{j}: {several.robust_vs_regular(fakes, m, ch.classes)}")
 vit = {kind: several.rates(fakes[kind], panel["panel: ViT"], ch.classes) for kind in fakes}
+book.glue("map robust mean", round(sum(vit["robust"].values()) / len(vit["robust"]), 1))
 book.finding(f"every class probed with k = {k_map} absent per GAN ({len(maps)} GANs for two classifiers): the "
              f"panel's ViT recognises the robust classifier's probes {sum(vit['robust'].values()) / len(vit['robust']):.1f} "
              f"% of the time on average over the {len(vit['robust'])} classes, the regular one's "
-             f"{sum(vit['regular'].values()) / len(vit['regular']):.1f} % (one seed each)")
+             f"{sum(vit['regular'].values()) / len(vit['regular']):.1f} % (one seed each); "
+             + several.robust_vs_regular(fakes, panel["panel: ViT"], ch.classes))
 
 # %% [markdown]
 # **Exports.** Every class's 500 images per classifier, `images` in [-1, 1]:

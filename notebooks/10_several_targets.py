@@ -158,7 +158,7 @@ book.finding(f"{ch.target_class} absent with k − 1 others: the panel's ViT rec
 #
 # The first seed's GANs: eight samples of each absent class, per k.
 
-# %% tags=["readme-figure"]
+# %%
 first = {k: several.draw(results[(k, ch.seed)], 8, ch.seed) for k in S.ks}
 fig = viz.image_grid([x for k in S.ks for x in first[k].values()],
                      [f"k={k}: {name}" for k in S.ks for name in first[k]], cell=0.7,

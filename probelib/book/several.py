@@ -29,7 +29,7 @@ from .experiments import gan_job, prefetch, train_gan_job
 
 __all__ = ["absent_classes", "group_job", "sweep_jobs", "alone_jobs", "train_all", "draw", "score", "choose_k", "partition",
            "memory_map_jobs", "confusion", "cost", "per_class_table", "by_k", "rates", "map_table",
-           "map_figure", "worst_confusions"]
+           "map_figure", "worst_confusions", "robust_vs_regular"]
 
 
 def absent_classes(ch: Chapter, k: int) -> tuple[str, ...]:
@@ -147,7 +147,7 @@ def confusion(judge: nn.Module, fakes: dict[str, torch.Tensor], classes: tuple[s
     in % of the row's images."""
     device = next(judge.parameters()).device
     rows = {}
-    for name, x in fakes.items():
+    for name, x in sorted(fakes.items(), key=lambda kv: classes.index(kv[0])):  # rows in the columns' order
         with torch.no_grad():
             pred = torch.cat([judge(x[i:i + 500].to(device)).argmax(1).cpu() for i in range(0, len(x), 500)])
         rows[name] = (100 * torch.bincount(pred, minlength=len(classes)).float() / len(pred)).tolist()
@@ -236,11 +236,14 @@ def map_figure(fakes: dict[str, dict[str, torch.Tensor]], everything: datamod.Im
                       col_labels=cols, cell=0.6)
 
 
-def worst_confusions(matrix: pd.DataFrame, top: int = 3) -> str:
-    """A sentence naming the ``top`` largest off-diagonal cells of a confusion matrix in %."""
-    cells = [(matrix.loc[r, c], r, c) for r in matrix.index for c in matrix.columns if r != c]
+def worst_confusions(matrix: pd.DataFrame, top: int = 3, row: str | None = None) -> str:
+    """A sentence naming the ``top`` largest off-diagonal cells of a confusion matrix in % (of
+    ``row`` only, when given)."""
+    rows = [row] if row is not None else list(matrix.index)
+    cells = [(matrix.loc[r, c], r, c) for r in rows for c in matrix.columns if r != c]
     cells = sorted(cells, reverse=True)[:top]
-    return "largest confusions: " + "; ".join(f"{r} read as {c} {v:.0f} %" for v, r, c in cells)
+    return ("largest confusions: " if row is None else f"{row} read as another class: ") + "; ".join(
+        (f"{r} read as {c} {v:.0f} %" if row is None else f"{c} {v:.0f} %") for v, r, c in cells)
 
 
 def alone_vs_several(long: pd.DataFrame, alone: pd.DataFrame, k: int, judges: list[str]) -> pd.DataFrame:
@@ -258,3 +261,19 @@ def alone_vs_several(long: pd.DataFrame, alone: pd.DataFrame, k: int, judges: li
     table = pd.DataFrame.from_dict(out, orient="index")
     table.columns = pd.MultiIndex.from_tuples(table.columns)
     return table
+
+
+def robust_vs_regular(fakes: dict[str, dict[str, torch.Tensor]], judge: nn.Module, classes: tuple[str, ...]) -> str:
+    """How many classes the robust classifier's probe is recognised more often than the regular
+    one's, and for how many the Wilson intervals over images are apart (one GAN each)."""
+    counts = {}
+    for kind, per_class in fakes.items():
+        counts[kind] = {c: (round(v * len(per_class[c]) / 100), len(per_class[c]))
+                        for c, v in rates(per_class, judge, classes).items()}
+    names = [c for c in classes if c in counts["robust"] and c in counts["regular"]]
+    ahead = [c for c in names if counts["robust"][c][0] / counts["robust"][c][1]
+             > counts["regular"][c][0] / counts["regular"][c][1]]
+    apart = [c for c in names if proportion_ci(*counts["robust"][c])[1] > proportion_ci(*counts["regular"][c])[2]]
+    behind = [c for c in names if proportion_ci(*counts["robust"][c])[2] < proportion_ci(*counts["regular"][c])[1]]
+    return (f"robust above regular for {len(ahead)} of {len(names)} classes ({len(apart)} with intervals over images "
+            f"apart), below with intervals apart for {len(behind)}" + (f" ({', '.join(behind)})" if behind else ""))

@@ -258,6 +258,18 @@ class ProbeGANTrainer:
         cfg = self.cfg
         fakes = self.sample_fake_inputs()
         x = self.G(fakes.z, fakes.y)
+        # D's weights get no gradient in G's update (d_step clears them anyway): freezing them skips
+        # their backward, same maths, and G's gradient flows through D as before
+        frozen = [p for p in self.D.parameters() if p.requires_grad]
+        for p in frozen:
+            p.requires_grad_(False)
+        try:
+            return self._g_update(cfg, fakes, x)
+        finally:
+            for p in frozen:
+                p.requires_grad_(True)
+
+    def _g_update(self, cfg, fakes, x) -> dict:
         h = self.D.features(self._d_input(x))
         loss = torch.zeros((), device=self.device)
         parts = {}

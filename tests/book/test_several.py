@@ -74,10 +74,12 @@ def _images(labels):
 
 def test_confusion_by_hand():
     classes = ("a", "b", "c")
-    fakes = {"a": _images([0, 0, 1, 2]), "c": _images([1, 1, 1, 1])}
+    fakes = {"c": _images([1, 1, 1, 1]), "a": _images([0, 0, 1, 2])}
     m = several.confusion(_Fixed(3), fakes, classes)
     assert m.loc["a"].tolist() == [50.0, 25.0, 25.0] and m.loc["c"].tolist() == [0.0, 100.0, 0.0]
+    assert list(m.index) == ["a", "c"]  # rows in the columns' order
     assert several.worst_confusions(m, top=1) == "largest confusions: c read as b 100 %"
+    assert several.worst_confusions(m, top=2, row="a") == "a read as another class: c 25 %; b 25 %"
     assert several.rates(fakes, _Fixed(3), classes) == {"a": 50.0, "c": 0.0}
 
 
@@ -125,3 +127,13 @@ def test_per_class_table_and_by_k_intervals_are_over_seeds():
     curves = several.by_k(long, "recognition (%)", "a")["j"]
     assert curves.loc[2, "a"][0] == 65.0 and curves.loc[2, "other absent classes"][:1] == (60.0,)
     assert curves.loc[1, "other absent classes"][3] == 0  # no other class at k = 1
+
+
+def test_robust_vs_regular_by_hand():
+    classes = ("a", "b")
+    fakes = {"regular": {"a": _images([0] * 10 + [1] * 90), "b": _images([1] * 100)},
+             "robust": {"a": _images([0] * 90 + [1] * 10), "b": _images([1] * 95 + [0] * 5)}}
+    # a: 10 % -> 90 % (apart); b: 100 % -> 95 % (below, Wilson intervals overlap: 89-98 vs 96-100)
+    text = several.robust_vs_regular(fakes, _Fixed(2), classes)
+    assert text == "robust above regular for 1 of 2 classes (1 with intervals over images apart), below with " \
+                   "intervals apart for 0"

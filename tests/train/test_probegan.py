@@ -286,3 +286,27 @@ def test_the_absence_split_takes_a_set(images):
     out = without_class(images, {"t", "a"})
     assert set(out.labels.tolist()) == {1, 3} and out.classes == images.classes
     assert torch.equal(without_class(images, "t").labels, without_class(images, ["t"]).labels)
+
+
+def test_freezing_d_in_the_g_step_changes_no_number(images, classifier, monkeypatch):
+    """G's update with D's weights frozen (the fast path) against the plain one, where D's weight
+    gradients are computed and thrown away: the same losses and the same weights of G, D and EMA."""
+    fast = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, "t")
+    fast.run(progress=False)
+
+    def plain_g_step(self):  # the step as it was: D's weights keep requires_grad during G's backward
+        fakes = self.sample_fake_inputs()
+        return self._g_update(self.cfg, fakes, self.G(fakes.z, fakes.y))
+
+    monkeypatch.setattr(ProbeGANTrainer, "g_step", plain_g_step)
+    plain = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, "t")
+    plain.run(progress=False)
+    assert all(p.requires_grad for p in fast.D.parameters())  # restored after each G step
+    for a, b in ((fast.G, plain.G), (fast.D, plain.D), (fast.G_ema, plain.G_ema)):
+        for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert ka == kb and torch.allclose(va, vb, rtol=0, atol=1e-6), ka
+    assert len(fast.history) == len(plain.history)
+    for hf, hp in zip(fast.history, plain.history):
+        keys = sorted(k for k in hf if k != "seconds")
+        assert keys == sorted(k for k in hp if k != "seconds")
+        assert [hf[k] for k in keys] == pytest.approx([hp[k] for k in keys], abs=1e-6)
