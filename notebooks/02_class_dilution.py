@@ -103,15 +103,9 @@ viz.source(pl.ProbeGANTrainer.sample_fake_inputs)
 # which uses real target images).
 
 # %%
-PAPER = "1/C, λg = 1, no DiffAugment, lr 2e-4"
-SINGLE = "1/C, single batch"
-settings = {"1/C (paper)": {}}
-settings.update({f"{f:g}": {"target_fraction": f} for f in P.dilution_fractions})
-settings["no Dc (1/C)"] = {"use_dc": False}
-settings[SINGLE] = {"dc_own_batch": False}  # the paper's form: Dc scores the seen part of Du's batch
-settings[PAPER] = {"lambda_cls": 1.0, "diffaug": False, "lr_g": 2e-4, "lr_d": 2e-4}  # the paper's recipe
-seeds = {name: [ch.seed + i for i in range(P.seeds_main if name == "1/C (paper)" else P.seeds_ablation)]
-         for name in settings}
+PAPER, SINGLE = experiments.DILUTION_PAPER, experiments.DILUTION_SINGLE
+settings = experiments.dilution_settings(P)  # 1/C, each share of P.dilution_fractions, no Dc, single batch, paper
+seeds = experiments.dilution_seeds(ch)
 experiments.prefetch(ch, [experiments.gan_job(ch, train, nets, "probegan", "robust", s, **changes)
                           for name, changes in settings.items() for s in seeds[name]])  # cache misses, side by side
 runs = {(name, s): experiments.gan(ch, train, nets, "probegan", "robust", seed=s, **changes)

@@ -17,7 +17,8 @@ from ..train.gans import ProbeGANResult, sample
 from .chapter import Chapter
 from ..train.jobs import GanJob, prefetch_gans, train_gan_job
 
-__all__ = ["classifiers", "panel", "judges", "DEV", "gan_job", "gan", "probe_job", "probe", "prefetch",
+__all__ = ["classifiers", "panel", "judges", "DEV", "DILUTION_PAPER", "DILUTION_SINGLE", "dilution_settings",
+           "dilution_seeds", "gan_job", "gan", "probe_job", "probe", "prefetch",
            "target_samples", "am_samples", "real_target_images"]
 
 KINDS = ("regular", "robust", "eval")
@@ -50,6 +51,30 @@ def panel(ch: Chapter, train: datamod.ImageSet | None = None, test: datamod.Imag
 def judges(ch: Chapter, nets: dict[str, TrainedClassifier], **panel_kwargs) -> dict[str, nn.Module]:
     """The development judge (``nets["eval"]``, column :data:`DEV`) and the reporting panel."""
     return {DEV: nets["eval"].model, **panel(ch, **panel_kwargs)}
+
+
+#: chapter 2's names for the paper's recipe and the paper's single fake batch
+DILUTION_PAPER = "1/C, λg = 1, no DiffAugment, lr 2e-4"
+DILUTION_SINGLE = "1/C, single batch"
+
+
+def dilution_settings(P) -> dict[str, dict]:
+    """Chapter 2's settings of ProbeGAN-robust: ``{name: trainer changes}``, the book's recipe at
+    1/C first, then the target shares of ``P.dilution_fractions``, no Dc, the single batch and
+    the paper's own recipe."""
+    out = {"1/C (paper)": {}}
+    out.update({f"{f:g}": {"target_fraction": f} for f in P.dilution_fractions})
+    out["no Dc (1/C)"] = {"use_dc": False}
+    out[DILUTION_SINGLE] = {"dc_own_batch": False}  # the paper's form: Dc scores the seen part of Du's batch
+    out[DILUTION_PAPER] = {"lambda_cls": 1.0, "diffaug": False, "lr_g": 2e-4, "lr_d": 2e-4}  # the paper's recipe
+    return out
+
+
+def dilution_seeds(ch: Chapter) -> dict[str, list[int]]:
+    """The seeds of each of chapter 2's settings (``seeds_main`` at 1/C, ``seeds_ablation`` else)."""
+    P = ch.profile
+    return {name: [ch.seed + i for i in range(P.seeds_main if name == "1/C (paper)" else P.seeds_ablation)]
+            for name in dilution_settings(P)}
 
 
 def gan_job(ch: Chapter, train: datamod.ImageSet, nets: dict[str, TrainedClassifier], method: str,

@@ -3,6 +3,7 @@
     python -m probelib.run --profile cpu                 # the whole book (what `make book` does)
     python -m probelib.run --profile smoke --only 01_problem
     python -m probelib.run --profile gpu -p target_class zebra -p seed 1
+    python -m probelib.run --profile gpu --estimate       # predicted GPU-hours per chapter; trains nothing
     python -m probelib.run --profile gpu --executor slurm --slurm slurm_partition=gpu --max-jobs 32
 
 Every chapter's overrides are checked before any kernel starts. A user error (an unknown
@@ -265,12 +266,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-jobs", type=int, metavar="N", help="at most N training jobs at once")
     parser.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE",
                         help="a submitit Slurm parameter, e.g. --slurm slurm_partition=gpu --slurm timeout_min=240")
+    parser.add_argument("--estimate", action="store_true", help="print each chapter's predicted GPU-hours of GAN "
+                        "training for --profile from the stored step time, and train nothing")
     parser.add_argument("--no-build", action="store_true", help="execute chapters, skip the HTML build")
     parser.add_argument("--build-only", action="store_true", help="build the HTML book from executed chapters")
     args = parser.parse_args(argv)
 
     root = project_root()
     os.environ.setdefault("PROBELIB_ROOT", str(root))
+    if args.estimate:
+        from .estimate import estimate, format_estimate
+        from .profiles import get
+
+        try:
+            print(format_estimate(estimate(get(args.profile), root), args.profile), flush=True)
+        except FileNotFoundError as err:
+            print(f"[probelib] error: {err}", file=sys.stderr, flush=True)
+            return 2
+        return 0
     try:
         os.environ.update(executor_environment(args.executor, args.max_jobs, args.slurm))
     except ParameterError as err:
