@@ -117,13 +117,19 @@ def results_page(ledger: dict, root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_table(ledger: dict, titles: dict[str, str]) -> list[str]:
-    """The README's chapter table: each chapter's title and its glued finding (non-smoke runs)."""
+def readme_table(ledger: dict, titles: dict[str, str],
+                 kept: dict[str, str] | None = None) -> list[str]:
+    """The README's chapter table: each chapter's title and its glued finding (non-smoke runs).
+
+    A chapter this ledger has no real (non-check) run of keeps its finding from ``kept``
+    (stem → the finding cell of the README's current row), so a partial build (``--only``, a
+    fresh clone's ledger) does not wipe the findings of chapters it did not run."""
+    kept = kept or {}
     lines = ["| chapter | finding of the last build |", "|---|---|"]
     for stem, title in titles.items():
         e = ledger.get("chapters", {}).get(stem)
         if e is None or e.get("profile") in CHECKS:
-            found = "— (not built on `cpu` yet)"
+            found = kept.get(stem, "— (not built on `cpu` yet)")
         else:
             found = (f"{_fmt(e.get('glued', {}).get('finding', '—'))} "
                      f"*({e['profile']}, {e.get('finished', '?')[:10]}, {e['seconds'] / 60:.0f} min)*")
@@ -138,6 +144,9 @@ def update_readme(readme: Path, ledger: dict, titles: dict[str, str]) -> bool:
     pattern = re.compile(re.escape(README_BEGIN) + ".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
         return False
-    block = "\n".join([README_BEGIN, *readme_table(ledger, titles), README_END])
+    old = pattern.search(text).group(0)
+    kept = {m.group(1): m.group(2).strip() for m in
+            re.finditer(r"^\|\s*\[[^\]]*\]\(notebooks/([^)]+)\.py\)\s*\|(.*)\|\s*$", old, re.M)}
+    block = "\n".join([README_BEGIN, *readme_table(ledger, titles, kept), README_END])
     readme.write_text(pattern.sub(lambda _: block, text))
     return True

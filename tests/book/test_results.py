@@ -56,3 +56,20 @@ def test_the_readme_is_a_two_minute_read():
     text = readme.read_text()
     assert len(text.splitlines()) <= 200
     assert "make book" in text and "make test" in text and results.README_BEGIN in text
+
+
+def test_update_readme_keeps_the_finding_of_a_chapter_the_ledger_did_not_run(tmp_path):
+    titles = {"01_problem": "1 · The problem", "02_class_dilution": "2 · Class dilution",
+              "03_table1": "3 · Table 1"}
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{results.README_BEGIN}\n| chapter | finding |\n|---|---|\n"
+                      "| [1 · The problem](notebooks/01_problem.py) | stale finding *(cpu, 2026-11-01, 3 min)* |\n"
+                      "| [2 · Dilution, old title](notebooks/02_class_dilution.py) | kept finding *(cpu, 2026-11-02, 4 min)* |\n"
+                      f"{results.README_END}\n")
+    assert results.update_readme(readme, LEDGER, titles)
+    text = readme.read_text()
+    # the ledger's own run replaces the stale row; the un-run chapter keeps its last finding
+    assert "stale finding" not in text and "the judge recognises 80 % of the robust looks" in text
+    assert ("| [2 · Class dilution](notebooks/02_class_dilution.py) | kept finding "
+            "*(cpu, 2026-11-02, 4 min)* |") in text
+    assert "| [3 · Table 1](notebooks/03_table1.py) | — (not built on `cpu` yet) |" in text
