@@ -3,6 +3,12 @@ A sweep at the `cpu` profile's model scale, meant for a GPU (runs on the CPU too
 
     .venv/bin/python benchmarks/shortcut_sweep.py --list
     .venv/bin/python benchmarks/shortcut_sweep.py --job 0 --out sweep.jsonl [--budget 420]
+    .venv/bin/python benchmarks/shortcut_sweep.py --jobs 24-30,45 --out sweep.jsonl [--executor local|slurm]
+                                                  [--max-jobs 2] [--slurm KEY=VALUE ...]
+
+``--jobs`` runs several jobs side by side through the book's executor (``probelib.train.jobs
+.run_calls``, submitit): local processes (``--max-jobs`` at once, default 2) or Slurm jobs, each
+with its own classifier cache (``--run-dir``/job-N) and one thread, appending to ``--out``.
 
 Each job trains the classifiers it needs from scratch (chapter 4: marked / clean on colour
 Animal-MNIST with decoys; chapter 5: ERM / DRO on the Waterbirds analogue; chapter 7: the
@@ -22,13 +28,17 @@ import argparse
 import copy
 import dataclasses
 import json
+import sys
 import time
+from pathlib import Path
 
 import torch
 
 import probelib as pl
 from probelib import core, data, measure, models
 from probelib.book import profiles
+from probelib.book.runner import executor_environment
+from probelib.train import jobs
 
 MILESTONES = (600, 1200, 2000)
 # (chapter, variant, probe changes); variant keys: see the job functions (spurious: adv_eps, adv_steps,
@@ -206,7 +216,46 @@ def main() -> None:
                         help="the probed classifier's and the GAN's seed (data and judges keep theirs)")
     parser.add_argument("--run-dir", default="/tmp/runs",
                         help="cache of the job's classifiers (one per process when jobs run side by side)")
+    parser.add_argument("--jobs", help="several jobs through the executor, e.g. 24-30,45")
+    parser.add_argument("--executor", choices=("local", "slurm"), default="local")
+    parser.add_argument("--max-jobs", type=int, default=2)
+    parser.add_argument("--slurm", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    if args.jobs:
+        return run_jobs(args)
+    run_one(args)
+
+
+def job_numbers(text: str) -> list[int]:
+    """``"24-26,45"`` → ``[24, 25, 26, 45]`` (each checked against :data:`JOBS`)."""
+    out = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    bad = [n for n in out if not 0 <= n < len(JOBS)]
+    if bad:
+        raise SystemExit(f"[sweep] error: no job {bad[0]}; --list shows jobs 0-{len(JOBS) - 1}")
+    return out
+
+
+def _job_argv(args, n: int) -> list[str]:
+    argv = ["--job", str(n), "--out", str(Path(args.out).resolve()), "--budget", str(args.budget),
+            "--milestones", args.milestones, "--profile", args.profile, "--seed", str(args.seed),
+            "--run-dir", str(Path(args.run_dir) / f"job-{n}"), "--audio", args.audio]
+    return argv + (["--device", args.device] if args.device else [])
+
+
+def run_jobs(args) -> None:
+    where = jobs.executor_settings(executor_environment(args.executor, args.max_jobs, args.slurm))
+    import submitit  # noqa: PLC0415 - only the --jobs path needs it
+
+    # each job is this script as a command in its worker (nothing of __main__ is pickled)
+    calls = [(f"sweep job {n}", submitit.helpers.CommandFunction([sys.executable, __file__, *_job_argv(args, n)]), ())
+             for n in job_numbers(args.jobs)]
+    jobs.run_calls(calls, Path(args.run_dir) / "submitit", args.max_jobs, where, poll_s=1.0)
+
+
+def run_one(args) -> None:
     global P, S, SEED, RUNS
     SEED, RUNS = args.seed, args.run_dir
     P = profiles.get(args.profile)

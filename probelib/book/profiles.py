@@ -265,8 +265,10 @@ _GPU = Profile(
     vis_eps=16.0,
     vis_steps=200,
     vis_n=16,
+    # bfloat16 autocast (the penalty in float32; train/speed.py): 0.59x the float32 step at this
+    # scale on 2 CPU cores (benchmarks/measured/fast_step_cpu.jsonl); the GPU's ratio awaits a lent GPU
     probegan=ProbeGANConfig(gan=GANConfig(ch=64), steps=100_000, d_steps=4, batch_size=64, ema_decay=0.9999,
-                            ema_start=1000, checkpoint_every=2000),
+                            ema_start=1000, checkpoint_every=2000, precision="bfloat16"),
     am=AMConfig(),
     n_samples=10_000,
     fid_extractor="inception",

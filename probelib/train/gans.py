@@ -17,7 +17,8 @@ from ..data.imageset import ImageSet, class_index
 from ..models.gan import Generator
 from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, config_key
 
-__all__ = ["ProbeGANResult", "standing_stats", "sample", "train_probegan", "gan_key", "load_or_train_gan"]
+__all__ = ["ProbeGANResult", "standing_stats", "sample", "train_probegan", "finish", "checkpoint_dir", "gan_key",
+           "load_or_train_gan"]
 
 
 @dataclass
@@ -95,9 +96,22 @@ def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module 
     trainer = ProbeGANTrainer(cfg, images, classifier, target, device=device, checkpoint_dir=checkpoint_dir)
     trainer.resume_latest()
     trainer.run(progress=progress)
+    return finish(trainer)
+
+
+def finish(trainer: ProbeGANTrainer) -> ProbeGANResult:
+    """A trained trainer's result: its EMA generator with standing statistics, history, timing."""
+    cfg = trainer.cfg
     standing_stats(trainer.G_ema, trainer.training_labels, batch_size=cfg.batch_size, seed=cfg.seed)
     return ProbeGANResult(trainer.G_ema, cfg, trainer.history, trainer.seconds / max(trainer.step, 1),
                           trainer.target, trainer.classes, targets=trainer.targets)
+
+
+def checkpoint_dir(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
+                   run_dir: str | Path = "runs") -> Path:
+    """Where the GAN of ``(cfg, images, classifier, target)`` keeps its training checkpoints."""
+    key = gan_key(cfg, images, classifier, class_index(images, target))
+    return Path(run_dir) / "checkpoints" / f"gan-{config_hash(keyed('gan', PROBEGAN_VERSION, key))}"
 
 
 def gan_key(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int) -> dict:
@@ -117,6 +131,7 @@ def load_or_train_gan(
     device=None,
     progress: bool = True,
     name: str | None = None,
+    trained: Callable[[], ProbeGANResult] | None = None,
 ) -> ProbeGANResult:
     """The EMA generator of ``(cfg, images, classifier, target)`` from the run cache, or trained now.
 
@@ -124,13 +139,16 @@ def load_or_train_gan(
     ``cfg.include_target``. The key (:func:`gan_key`, :data:`PROBEGAN_VERSION`) holds the
     classifier's weights hash, so a retrained classifier means a retrained GAN; ``name`` only
     labels the entry. Interrupted training resumes from ``run_dir/checkpoints/gan-<hash>/``.
+    ``trained`` (a pack of GANs trained together, :func:`~probelib.train.jobs.train_pack`) gives
+    the result of a miss instead of training it here.
     """
     t = class_index(images, target)
     key = gan_key(cfg, images, classifier, t)
-    ckpt = Path(run_dir) / "checkpoints" / f"gan-{config_hash(keyed('gan', PROBEGAN_VERSION, key))}"
+    ckpt = checkpoint_dir(cfg, images, classifier, t, run_dir)
 
     def _train():
-        res = train_probegan(cfg, images, classifier, t, device=device, checkpoint_dir=ckpt, progress=progress)
+        res = trained() if trained is not None else \
+            train_probegan(cfg, images, classifier, t, device=device, checkpoint_dir=ckpt, progress=progress)
         record = {"history": res.history, "seconds_per_step": res.seconds_per_step, "steps": cfg.steps}
         return res.generator.state_dict(), record
 

@@ -24,6 +24,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
@@ -31,11 +32,12 @@ from torch import nn
 from ..core.cache import artefact_path, keyed
 from ..core.errors import UserError
 from ..data.imageset import ImageSet, class_index
-from .gans import ProbeGANResult, gan_key, load_or_train_gan
-from .probegan import PROBEGAN_VERSION, ProbeGANConfig
+from .gans import ProbeGANResult, checkpoint_dir, finish, gan_key, load_or_train_gan
+from .pack import SHARED, PackedTrainer
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer
 
 __all__ = ["GanJob", "JobError", "ExecutorSettings", "executor_settings", "gan_cached", "one_thread", "train_gan_job",
-           "prefetch_gans", "EXECUTORS"]
+           "prefetch_gans", "pack_enabled", "pack_groups", "train_pack", "run_calls", "EXECUTORS"]
 
 #: where cache misses can run
 EXECUTORS = ("local", "slurm")
@@ -127,6 +129,58 @@ def train_gan_job(job: GanJob, run_dir: str | Path, device: str = "cpu", progres
                                  name=job.name)
 
 
+def pack_enabled(device: str, env: dict | None = None) -> bool:
+    """Whether local cache misses of one shape train as one pack (:mod:`~probelib.train.pack`):
+    ``PROBELIB_PACK`` = ``auto`` (the default: on CUDA, where K small GANs fill a GPU that one
+    leaves idle; not on CPU, whose cores one GAN per process already fills), ``1`` or ``0``."""
+    value = (os.environ if env is None else env).get("PROBELIB_PACK", "auto").strip().lower()
+    if value not in ("auto", "1", "0"):
+        raise UserError(f"PROBELIB_PACK={value!r}; use auto, 1 or 0")
+    return value == "1" or (value == "auto" and str(device).startswith("cuda"))
+
+
+def pack_groups(jobs: list[GanJob]) -> list[list[GanJob]]:
+    """Jobs grouped by what a pack's members must share (:data:`~probelib.train.pack.SHARED`,
+    the image set, the classifier object), in their first job's order."""
+    groups: dict[tuple, list[GanJob]] = {}
+    for j in jobs:
+        key = (tuple(getattr(j.cfg, f) for f in SHARED), j.cfg.steps, j.cfg.checkpoint_every,
+               j.images.fingerprint, id(j.classifier))
+        groups.setdefault(key, []).append(j)
+    return list(groups.values())
+
+
+def train_pack(jobs: list[GanJob], run_dir: str | Path, device: str = "cpu") -> int:
+    """Train ``jobs`` (one shape: :func:`pack_groups`) as one pack in this process and cache each
+    under its own key, as if trained alone; checkpoints every ``checkpoint_every`` steps into
+    each GAN's own folder, so an interrupted pack resumes (members at different steps train alone)."""
+    with one_thread():  # as every GAN job (on CUDA it changes nothing)
+        return _train_pack(jobs, run_dir, device)
+
+
+def _train_pack(jobs: list[GanJob], run_dir: str | Path, device: str) -> int:
+    trainers = []
+    for j in jobs:
+        t = ProbeGANTrainer(j.cfg, j.images, j.classifier, j.target, device=device,
+                            checkpoint_dir=checkpoint_dir(j.cfg, j.images, j.classifier, j.target, run_dir))
+        t.resume_latest()
+        trainers.append(t)
+    if len({t.step for t in trainers}) > 1:
+        for j in jobs:
+            train_gan_job(j, run_dir, device)
+        return len(jobs)
+    pack, cfg = PackedTrainer(trainers), trainers[0].cfg
+    while pack.step < cfg.steps:
+        pack.run(until=min(cfg.steps, (pack.step // cfg.checkpoint_every + 1) * cfg.checkpoint_every))
+        for t in trainers:
+            t.save_checkpoint()
+    for j, t in zip(jobs, trainers):
+        result = finish(t)
+        load_or_train_gan(j.cfg, j.images, j.classifier, j.target, run_dir, device, progress=False, name=j.name,
+                          trained=lambda result=result: result)
+    return len(jobs)
+
+
 def _worker(job: GanJob, run_dir: str, device: str) -> str:
     return str(train_gan_job(job, run_dir, device).path)
 
@@ -146,30 +200,49 @@ def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device:
     failed job is a one-line :class:`JobError`."""
     where = executor_settings()
     todo = [j for j in jobs if not gan_cached(j, run_dir)]
+    if where.kind == "local" and pack_enabled(device) and len(todo) > 1:
+        for group in pack_groups(todo):
+            train_pack(group, run_dir, device) if len(group) > 1 else train_gan_job(group[0], run_dir, device)
+        return len(todo)
     if where.kind == "local" and (workers <= 1 or len(todo) <= 1):
         for j in todo:
             train_gan_job(j, run_dir, device, progress)
         return len(todo)
     if not todo:
         return 0
-    executor = _executor(where, Path(run_dir) / "jobs")
     if where.kind == "slurm":
-        workers = where.max_jobs or 16
         gpus = int(dict(where.slurm).get("gpus_per_node", 1))
         device = "cuda" if gpus > 0 else "cpu"
+    calls = [(f"GAN job {j.name!r}", _worker, (j, str(run_dir), device)) for j in todo]
+    run_calls(calls, Path(run_dir) / "jobs", workers, where, poll_s)
+    return len(todo)
+
+
+def run_calls(calls: list[tuple[str, Callable, tuple]], folder: str | Path, workers: int,
+              where: ExecutorSettings | None = None, poll_s: float = 2.0) -> list:
+    """Run each ``(name, function, args)`` as a submitit job — local processes, ``workers`` at a
+    time (``where.max_jobs`` caps it), or Slurm jobs (``where.max_jobs``, default 16, at once) —
+    logs in ``folder``; return their results in order. A failed call is a one-line
+    :class:`JobError` naming it and the worker's own error. (What the chapters' GAN jobs and
+    ``benchmarks/shortcut_sweep.py --jobs`` both run on.)"""
+    where = executor_settings() if where is None else where
+    executor = _executor(where, Path(folder))
+    if where.kind == "slurm":
+        workers = where.max_jobs or 16
     elif where.max_jobs:
         workers = min(workers, where.max_jobs)
-    running, queue = [], list(todo)
+    results: dict[int, object] = {}
+    running, queue = [], list(enumerate(calls))
     while queue or running:
-        while queue and len(running) < workers:
-            job = queue.pop(0)
-            running.append((job, executor.submit(_worker, job, str(run_dir), device)))
+        while queue and len(running) < max(workers, 1):
+            i, (name, fn, args) = queue.pop(0)
+            running.append((i, name, executor.submit(fn, *args)))
         time.sleep(poll_s)
-        for job, handle in [r for r in running if r[1].done()]:
-            running.remove((job, handle))
+        for i, name, handle in [r for r in running if r[2].done()]:
+            running.remove((i, name, handle))
             try:
-                handle.result()
+                results[i] = handle.result()
             except Exception as err:  # noqa: BLE001 - the worker's error, whatever it is, in one line
-                raise JobError(f"GAN job {job.name!r} failed in its worker: {_last_error(str(err))}; "
-                               f"its log is in {Path(run_dir) / 'jobs'}") from None
-    return len(todo)
+                raise JobError(f"{name} failed in its worker: {_last_error(str(err))}; "
+                               f"its log is in {Path(folder)}") from None
+    return [results[i] for i in range(len(calls))]

@@ -63,9 +63,20 @@ def gradient_penalty(
 
     ``alpha`` has shape ``(B, 1, 1, 1)``; drawing it is the caller's job, so tests can fix it.
     """
+    return gradient_penalty_terms(critic, real, fake, alpha).mean()  # E[(||grad Du(x_hat)||_2 - 1)^2]
+
+
+def gradient_penalty_terms(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    alpha: torch.Tensor,
+) -> torch.Tensor:
+    """The per-sample terms ``(‖∇ Du(x̂_i)‖₂ − 1)²`` of eq. (3)'s ``Lgp``, shape ``(B,)``
+    (:func:`gradient_penalty` is their mean; a pack of GANs averages each member's own)."""
     x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()  # E[(||grad Du(x_hat)||_2 - 1)^2]
+    return (grad.flatten(1).norm(dim=1) - 1.0) ** 2
 
 
 def drift(scores: torch.Tensor, weight: float = 1e-4) -> torch.Tensor:

@@ -21,9 +21,9 @@ beyond ``max_abs_loss`` stops it with the step and the loss named.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -31,18 +31,16 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..core.cache import CacheError, atomic_write
 from ..core.device import pick_device
 from ..core.hashing import config_hash
 from ..core.progress import quiet
 from ..data.imageset import ImageSet, class_index
 from ..models.gan import GANConfig, build_gan
-from . import losses
+from . import losses, speed
+from .checkpoint import Checkpoints
 from .augment import DiffAugment
 from .labels import absent_shares as _fractions
 from .labels import fake_labels as _fake_labels
@@ -88,6 +86,7 @@ class ProbeGANConfig:
     checkpoint_every: int = 500
     max_abs_loss: float = 1e4
     seed: int = 0
+    precision: str = "float32"  # or "bfloat16": autocast for G, D, classifier; the penalty in float32 (speed.py)
 
 
 def config_key(cfg: "ProbeGANConfig") -> dict:
@@ -96,6 +95,8 @@ def config_key(cfg: "ProbeGANConfig") -> dict:
     out = dataclasses.asdict(cfg)
     if not out["targets"]:
         del out["targets"]
+    if out["precision"] == "float32":  # the default keeps the keys of GANs trained before it existed
+        del out["precision"]
     return out
 
 
@@ -118,13 +119,15 @@ def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         be.copy_(b)
 
 
-class ProbeGANTrainer:
+class ProbeGANTrainer(Checkpoints):
     """Holds G, D, EMA G, optimisers and the one random generator; ``run()`` trains to ``steps``."""
 
     def __init__(self, cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
-                 device=None, checkpoint_dir: Path | None = None):
+                 device=None, checkpoint_dir: Path | None = None, step: speed.StepSettings | None = None):
         self.cfg = cfg
         self.device = pick_device(device)
+        speed.check_precision(cfg.precision)
+        self.speed = speed.default_settings(self.device) if step is None else step
         self.classes = images.classes
         self.target = class_index(images, target)
         self.targets = (self.target, *(class_index(images, t) for t in cfg.targets))  # every absent class
@@ -155,8 +158,13 @@ class ProbeGANTrainer:
         for p in self.G_ema.parameters():
             p.requires_grad_(False)
         betas = (cfg.beta1, cfg.beta2)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+        self.opt_g = speed.adam(self.G.parameters(), cfg.lr_g, betas, self.speed)
+        self.opt_d = speed.adam(self.D.parameters(), cfg.lr_d, betas, self.speed)
+        # compiled views (the same parameters) of what needs no double backward; the penalty's
+        # critic below calls the eager D
+        self._G = speed.compiled(self.G, self.speed)
+        self._features = speed.compiled(self.D.features, self.speed)
+        self._classifier = speed.compiled(self.classifier, self.speed) if self.classifier is not None else None
         self.rng = torch.Generator().manual_seed(cfg.seed)
         self.augment = DiffAugment() if cfg.diffaug else None
         self.step = 0
@@ -225,26 +233,32 @@ class ProbeGANTrainer:
         cfg = self.cfg
         x_real, y_real = self.sample_real()
         fakes = self.sample_fake_inputs()
-        with torch.no_grad():
-            x_fake = self.G(fakes.z, fakes.y)  # (n_du + extra, C, H, W)
-        h_real = self.D.features(self._d_input(x_real))
-        h_fake = self.D.features(self._d_input(x_fake))
+        with self._autocast():
+            with torch.no_grad():
+                x_fake = self._G(fakes.z, fakes.y)  # (n_du + extra, C, H, W)
+            h_real = self._features(self._d_input(x_real))
+            h_fake = self._features(self._d_input(x_fake))
+            if cfg.use_dc:
+                dc_real, _ = self.D.heads(h_real, y_real)
+                dc_fake, _ = self.D.heads(h_fake[fakes.dc], fakes.y[fakes.dc])  # Dc never sees a target fake
+            if cfg.use_du:
+                du_real = self.D.linear_u(h_real).squeeze(1)
+                du_fake = self.D.linear_u(h_fake[: fakes.n_du]).squeeze(1)  # fakes of all classes: class dilution
         loss = torch.zeros((), device=self.device)
         parts = {}
         if cfg.use_dc:
-            dc_real, _ = self.D.heads(h_real, y_real)
-            dc_fake, _ = self.D.heads(h_fake[fakes.dc], fakes.y[fakes.dc])  # Dc never sees a target fake
+            dc_real, dc_fake = dc_real.float(), dc_fake.float()
             if not len(fakes.dc):  # single batch, every fake a target fake: the fake term is empty
                 dc_fake = torch.full((1,), -1.0, device=self.device)  # relu(1 + (-1)) = 0 exactly
             parts["d_hinge"] = losses.hinge_d(dc_real, dc_fake)
             loss = loss + parts["d_hinge"]
         if cfg.use_du:
-            du_real = self.D.linear_u(h_real).squeeze(1)
-            du_fake = self.D.linear_u(h_fake[: fakes.n_du]).squeeze(1)  # fakes of all classes: class dilution
+            du_real, du_fake = du_real.float(), du_fake.float()
             alpha = torch.rand(cfg.batch_size, 1, 1, 1, generator=self.rng).to(self.device)
             critic = lambda x: self.D.linear_u(self.D.features(self._d_input(x))).squeeze(1)  # noqa: E731
             parts["d_wgan"] = losses.wgan_d(du_real, du_fake)
-            parts["gp"] = losses.gradient_penalty(critic, x_real, x_fake[: fakes.n_du], alpha)
+            with speed.full_precision(self.device):  # the double backward: eager D, float32
+                parts["gp"] = losses.gradient_penalty(critic, x_real, x_fake[: fakes.n_du].float(), alpha)
             parts["d_drift"] = losses.drift(du_real, cfg.drift)
             loss = loss + parts["d_wgan"] + cfg.lambda_gp * parts["gp"] + parts["d_drift"]
         self.opt_d.zero_grad(set_to_none=True)
@@ -257,32 +271,39 @@ class ProbeGANTrainer:
         """One generator update: fool Dc on seen-class fakes and Du on all, satisfy the classifier."""
         cfg = self.cfg
         fakes = self.sample_fake_inputs()
-        x = self.G(fakes.z, fakes.y)
         # D's weights get no gradient in G's update (d_step clears them anyway): freezing them skips
         # their backward, same maths, and G's gradient flows through D as before
         frozen = [p for p in self.D.parameters() if p.requires_grad]
         for p in frozen:
             p.requires_grad_(False)
         try:
-            return self._g_update(cfg, fakes, x)
+            with self._autocast():
+                x = self._G(fakes.z, fakes.y)
+                h = self._features(self._d_input(x))
+                dc = self.D.heads(h[fakes.dc], fakes.y[fakes.dc])[0] if cfg.use_dc and len(fakes.dc) else None
+                du = self.D.linear_u(h[: fakes.n_du]).squeeze(1) if cfg.use_du else None
+                # the classifier sees Du's batch: every class, the target at its share
+                logits = self._classifier(x[: fakes.n_du]) if cfg.lambda_cls > 0 else None
+            return self._g_update(cfg, fakes, dc, du, logits)
         finally:
             for p in frozen:
                 p.requires_grad_(True)
 
-    def _g_update(self, cfg, fakes, x) -> dict:
-        h = self.D.features(self._d_input(x))
+    def _autocast(self):
+        return speed.autocast(self.device, self.cfg.precision)
+
+    def _g_update(self, cfg, fakes, dc, du, logits) -> dict:
         loss = torch.zeros((), device=self.device)
         parts = {}
-        if cfg.use_dc and len(fakes.dc):
-            dc, _ = self.D.heads(h[fakes.dc], fakes.y[fakes.dc])
-            parts["g_hinge"] = losses.hinge_g(dc)
+        if dc is not None:
+            parts["g_hinge"] = losses.hinge_g(dc.float())
             loss = loss + parts["g_hinge"]
-        if cfg.use_du:
-            du = self.D.linear_u(h[: fakes.n_du]).squeeze(1)
+        if du is not None:
+            du = du.float()
             parts["g_wgan"] = losses.wgan_g(du)
             loss = loss + parts["g_wgan"] + losses.drift(du, cfg.drift)
-        if cfg.lambda_cls > 0:  # the classifier sees Du's batch: every class, the target at its share
-            parts["g_cls"] = losses.classifier_ce(self.classifier(x[: fakes.n_du]), fakes.y[: fakes.n_du])
+        if logits is not None:
+            parts["g_cls"] = losses.classifier_ce(logits.float(), fakes.y[: fakes.n_du])
             loss = loss + cfg.lambda_cls * parts["g_cls"]
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -304,6 +325,15 @@ class ProbeGANTrainer:
             on_step: Callable[["ProbeGANTrainer"], None] | None = None) -> None:
         """Train from the current step to ``until`` (default ``cfg.steps``), checkpointing on the way."""
         until = self.cfg.steps if until is None else until
+        with self._cudnn():
+            self._run(until, progress, log_every, on_step)
+
+    def _cudnn(self):
+        if self.device.type != "cuda" or not self.speed.cudnn_benchmark:
+            return contextlib.nullcontext()
+        return torch.backends.cudnn.flags(enabled=True, benchmark=True)
+
+    def _run(self, until: int, progress: bool, log_every: int, on_step) -> None:
         bar = tqdm(total=until, initial=self.step, desc="ProbeGAN", disable=quiet(progress))
         self.G.train()
         self.D.train()
@@ -326,64 +356,6 @@ class ProbeGANTrainer:
                 self.save_checkpoint()
         bar.close()
 
-    def _state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors = {}
-        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
-            tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
-        meta = {}
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
-            sd = opt.state_dict()
-            for idx, state in sd["state"].items():
-                for key, value in state.items():
-                    tensors[f"{name}.{idx}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
-            meta[name] = sd["param_groups"]
-        tensors["rng"] = self.rng.get_state()
-        meta.update(step=self.step, history=self.history, seconds=self.seconds, config_hash=self._hash())
-        return tensors, meta
-
     def _hash(self) -> str:
         return config_hash(config_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
                                                             "version": PROBEGAN_VERSION})
-
-    def save_checkpoint(self) -> Path:
-        """Write ``step-<n>.safetensors`` atomically into ``checkpoint_dir``; keep the last two."""
-        tensors, meta = self._state()
-        path = self.checkpoint_dir / f"step-{self.step:07d}.safetensors"
-        clean = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        atomic_write(path, lambda tmp: save_file(clean, tmp, metadata={"meta": json.dumps(meta)}))
-        for old in sorted(self.checkpoint_dir.glob("step-*.safetensors"))[:-2]:
-            old.unlink()
-        return path
-
-    def load_checkpoint(self, path: Path) -> None:
-        """Restore everything (weights, optimisers, random state, step, history) from ``path``."""
-        try:
-            tensors = load_file(str(path))
-            with safe_open(str(path), framework="pt") as f:
-                meta = json.loads(f.metadata()["meta"])
-        except Exception as err:  # noqa: BLE001 - any failure to read is the same user problem
-            raise CacheError(f"corrupt GAN checkpoint {path} ({err}); delete it to restart") from err
-        if meta.get("config_hash") != self._hash():
-            raise CacheError(f"GAN checkpoint {path} belongs to another config; delete it to restart")
-        for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
-            module.load_state_dict({k[len(prefix) + 1:]: v for k, v in tensors.items()
-                                    if k.startswith(prefix + ".")}, strict=True)
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
-            state: dict = {}
-            for key, value in tensors.items():
-                if key.startswith(name + "."):
-                    _, idx, field_name = key.split(".", 2)
-                    state.setdefault(int(idx), {})[field_name] = value.to(self.device)
-            opt.load_state_dict({"state": state, "param_groups": meta[name]})
-        self.rng.set_state(tensors["rng"])
-        self.step, self.history, self.seconds = meta["step"], meta["history"], meta["seconds"]
-
-    def resume_latest(self) -> bool:
-        """Load the newest checkpoint in ``checkpoint_dir`` if there is one."""
-        if self.checkpoint_dir is None:
-            return False
-        found = sorted(self.checkpoint_dir.glob("step-*.safetensors"))
-        if not found:
-            return False
-        self.load_checkpoint(found[-1])
-        return True

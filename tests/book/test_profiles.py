@@ -16,6 +16,9 @@ def test_gpu_smoke_is_the_paper_architecture_at_a_few_hundred_steps():
     assert check.classifier.width == gpu.classifier.width and check.classifier.epochs < gpu.classifier.epochs
     assert check.probegan.ema_start < check.probegan.steps  # its EMA generator has averaged something
     assert "gpu-smoke" in profiles.CHECKS and "gpu" not in profiles.CHECKS
+    # the paper-scale profiles train in bfloat16 (penalty in float32); the CPU book stays float32
+    assert gpu.probegan.precision == check.probegan.precision == "bfloat16"
+    assert profiles.get("cpu").probegan.precision == profiles.get("smoke").probegan.precision == "float32"
 
 
 def test_override_checks_keys_and_types():

@@ -98,3 +98,33 @@ def test_bad_executor_settings_are_one_line(env, message):
     with pytest.raises(jobs.JobError, match=message):
         jobs.executor_settings(env)
     assert jobs.executor_settings({}) == jobs.ExecutorSettings("local", None, ())
+
+
+def test_a_pack_fills_the_cache_with_the_gans_trained_alone(images, tmp_path, monkeypatch):
+    from probelib.train.gans import sample
+
+    todo = _jobs(images)
+    assert jobs.prefetch_gans(todo, tmp_path / "alone", workers=1) == 2
+    monkeypatch.setenv("PROBELIB_PACK", "1")
+    assert [len(g) for g in jobs.pack_groups(todo)] == [2]
+    assert jobs.prefetch_gans(todo, tmp_path / "pack", workers=1) == 2  # one pack, in this process
+    assert all(jobs.gan_cached(j, tmp_path / "pack") for j in todo)
+    assert list((tmp_path / "pack" / "checkpoints").iterdir())  # each member's own checkpoints
+    for j in todo:
+        a, p = jobs.train_gan_job(j, tmp_path / "alone"), jobs.train_gan_job(j, tmp_path / "pack")
+        assert p.cache_hit and len(p.history) == len(a.history)
+        # the EMA generators draw the same images (weights: up to float rounding; see test_pack)
+        assert torch.allclose(sample(a.generator, 0, 16), sample(p.generator, 0, 16), atol=1e-4)
+
+
+def test_packing_is_chosen_per_device_and_a_bad_setting_is_one_line():
+    assert jobs.pack_enabled("cuda", {}) and not jobs.pack_enabled("cpu", {})
+    assert jobs.pack_enabled("cpu", {"PROBELIB_PACK": "1"}) and not jobs.pack_enabled("cuda", {"PROBELIB_PACK": "0"})
+    with pytest.raises(jobs.UserError, match="PROBELIB_PACK='yes'; use auto, 1 or 0"):
+        jobs.pack_enabled("cpu", {"PROBELIB_PACK": "yes"})
+
+
+def test_jobs_of_another_shape_go_in_another_pack(images):
+    a, b = _jobs(images)
+    c = dataclasses.replace(b, cfg=dataclasses.replace(b.cfg, batch_size=4), name="other")
+    assert [[j.name for j in g] for g in jobs.pack_groups([a, c, b])] == [["tiny-s0", "tiny-s1"], ["other"]]

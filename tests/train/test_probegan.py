@@ -295,8 +295,12 @@ def test_freezing_d_in_the_g_step_changes_no_number(images, classifier, monkeypa
     fast.run(progress=False)
 
     def plain_g_step(self):  # the step as it was: D's weights keep requires_grad during G's backward
-        fakes = self.sample_fake_inputs()
-        return self._g_update(self.cfg, fakes, self.G(fakes.z, fakes.y))
+        cfg, fakes = self.cfg, self.sample_fake_inputs()
+        x = self.G(fakes.z, fakes.y)
+        h = self.D.features(self._d_input(x))
+        dc = self.D.heads(h[fakes.dc], fakes.y[fakes.dc])[0]
+        du = self.D.linear_u(h[: fakes.n_du]).squeeze(1)
+        return self._g_update(cfg, fakes, dc, du, self.classifier(x[: fakes.n_du]))
 
     monkeypatch.setattr(ProbeGANTrainer, "g_step", plain_g_step)
     plain = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, "t")

@@ -1,0 +1,120 @@
+"""The fast step: the same maths as the plain one (float32 on CPU), bfloat16 with the penalty in
+float32, and the settings' parsing and errors."""
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from probelib.data import ImageSet
+from probelib.models.gan import GANConfig
+from probelib.train import losses, speed
+from probelib.train.probegan import ProbeGANConfig, ProbeGANTrainer, config_key
+
+TINY = GANConfig(ch=2, z_dim=8, shared_dim=4, g_mult=(4, 4, 4), resolution=16, channels=1)
+
+
+@pytest.fixture
+def images():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(4).repeat_interleave(16)
+    return ImageSet(torch.rand(64, 1, 16, 16, generator=g) * 2 - 1, y, ("a", "b", "t", "d"), "tiny", "train")
+
+
+@pytest.fixture
+def classifier():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(1024, 4))
+
+
+def _cfg(**kw):
+    return ProbeGANConfig(**(dict(gan=TINY, steps=3, batch_size=8, d_steps=2, diffaug=True) | kw))
+
+
+def _trained(images, classifier, step=None, **kw):
+    t = ProbeGANTrainer(_cfg(**kw), images, classifier, "t", device="cpu", step=step)
+    t.run(progress=False, log_every=1)
+    return t
+
+
+def _noise_only(key: str) -> bool:
+    """G's convolution biases inside its blocks feed a batch norm, which removes them: their true
+    gradient is 0 and what backward gives is float noise (~1e-8, the size of Adam's eps), which
+    Adam turns into steps of up to ±lr in either direction — any change of rounding moves them;
+    the batch norms' running means absorb them (and nothing else of G's output depends on them
+    in training mode)."""
+    return (key.startswith("blocks.") and key.endswith(".bias")) or key.endswith("running_mean")
+
+
+def _assert_same(a, b, atol):
+    for ma, mb in ((a.G, b.G), (a.D, b.D), (a.G_ema, b.G_ema)):
+        for (ka, va), (kb, vb) in zip(ma.state_dict().items(), mb.state_dict().items()):
+            if ma is not a.D and _noise_only(ka):
+                continue
+            assert ka == kb and torch.allclose(va, vb, rtol=0, atol=atol), (ka, (va - vb).abs().max())
+    for ha, hb in zip(a.history, b.history, strict=True):
+        for key in ha:
+            assert ha[key] == pytest.approx(hb[key], rel=1e-4, abs=1e-5), key
+
+
+def test_the_default_cpu_step_is_the_plain_step():
+    assert speed.default_settings(torch.device("cpu")) == speed.StepSettings()
+    cuda = speed.default_settings(torch.device("cuda"))
+    assert cuda.fused_adam and cuda.cudnn_benchmark and cuda.compile is None
+
+
+@pytest.mark.parametrize("step", [speed.StepSettings(fused_adam=True),
+                                  speed.StepSettings(compile="aot_eager")],
+                         ids=["fused-adam", "compiled"])
+def test_a_fast_step_trains_the_same_weights_in_float32(images, classifier, step):
+    plain = _trained(images, classifier)
+    fast = _trained(images, classifier, step=step)
+    _assert_same(plain, fast, atol=1e-5)
+
+
+def test_bfloat16_runs_the_networks_in_bfloat16_and_the_penalty_in_float32(images, classifier, monkeypatch):
+    seen = {}
+    real_gp = losses.gradient_penalty
+
+    def spy_gp(critic, x_real, x_fake, alpha):
+        seen["gp"] = (x_real.dtype, x_fake.dtype, torch.is_autocast_enabled("cpu"))
+        return real_gp(critic, x_real, x_fake, alpha)
+
+    monkeypatch.setattr(losses, "gradient_penalty", spy_gp)
+    t = ProbeGANTrainer(_cfg(precision="bfloat16"), images, classifier, "t", device="cpu")
+    out = {}
+    t.D.linear_u.register_forward_hook(lambda m, i, o: None if "du" in out else out.update(du=o.dtype))
+    rec = t.d_step()
+    assert seen["gp"] == (torch.float32, torch.float32, False)  # the penalty: float32, autocast off
+    assert out["du"] == torch.bfloat16  # Du's scores of the main pass: bfloat16
+    assert t.G.shared.weight.dtype == torch.float32  # weights stay float32
+    plain = ProbeGANTrainer(_cfg(), images, classifier, "t", device="cpu").d_step()
+    assert rec.keys() == plain.keys()
+    for key in rec:  # the same step up to bfloat16 rounding (same weights, same random draws)
+        assert rec[key] == pytest.approx(plain[key], rel=0.05, abs=0.05), key
+    assert torch.isfinite(torch.tensor(list(t.g_step().values()))).all()
+
+
+def test_precision_enters_the_cache_key_only_when_not_float32():
+    assert "precision" not in config_key(_cfg())
+    assert config_key(_cfg(precision="bfloat16"))["precision"] == "bfloat16"
+
+
+def test_bad_settings_are_one_line_errors(images, classifier):
+    with pytest.raises(ValueError, match="unknown precision 'fp8'; choose one of: float32, bfloat16"):
+        ProbeGANTrainer(_cfg(precision="fp8"), images, classifier, "t")
+    assert speed.parse_settings("fused_adam=1, compile=inductor") == \
+        speed.StepSettings(fused_adam=True, compile="inductor")
+    assert speed.parse_settings("compile=none", speed.StepSettings(compile="x")).compile is None
+    for bad, msg in (("fast=1", "key one of: fused_adam, cudnn_benchmark, compile"),
+                     ("fused_adam", "use key=value"), ("fused_adam=maybe", "fused_adam takes 1 or 0")):
+        with pytest.raises(ValueError, match=msg) as err:
+            speed.parse_settings(bad)
+        assert "\n" not in str(err.value)
+
+
+def test_the_environment_overrides_the_device_default(monkeypatch):
+    monkeypatch.setenv("PROBELIB_STEP", "fused_adam=1")
+    assert speed.default_settings(torch.device("cpu")) == speed.StepSettings(fused_adam=True)
+    monkeypatch.setenv("PROBELIB_STEP", "cudnn_benchmark=0")
+    assert not speed.default_settings(torch.device("cuda")).cudnn_benchmark
