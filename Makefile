@@ -12,7 +12,7 @@ PROFILE ?= cpu
 # (the braces keep pip's own exit status under pipefail: a failed install still fails)
 QUIET := { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: book test setup clean-book clean-runs bench
+.PHONY: book test setup clean-book clean-runs bench check-html
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# every built page in headless Chromium: console errors, missing images, broken links, network use
+check-html: $(STAMP)
+	$(PY) benchmarks/check_html.py book/_build/html
 
 bench: $(STAMP)
 	$(PY) benchmarks/classifier_epoch.py
