@@ -15,7 +15,7 @@ from ..train.classifier import TrainedClassifier, load_or_train_classifier
 from ..train.panel import load_or_fit_hog_judge
 from ..train.gans import ProbeGANResult, sample
 from .chapter import Chapter
-from ..train.jobs import GanJob, prefetch_gans, train_gan_job
+from ..train.jobs import ClassifierJob, GanJob, prefetch_classifiers, prefetch_gans, train_gan_job
 
 __all__ = ["classifiers", "panel", "judges", "DEV", "DILUTION_PAPER", "DILUTION_SINGLE", "dilution_settings",
            "dilution_seeds", "gan_job", "gan", "probe_job", "probe", "prefetch",
@@ -29,6 +29,9 @@ def classifiers(ch: Chapter, progress: bool = True) -> dict[str, TrainedClassifi
     """Chapter 1's regular and robust classifiers and the judge, trained on every class of the
     chapter's data set (from the cache, or trained now)."""
     train, test = ch.load("train"), ch.load("test")
+    # on Slurm every missing classifier is a job of its own first; locally this does nothing
+    prefetch_classifiers([ClassifierJob(ch.profile.classifier_config(kind, ch.seed), train, test,
+                                        f"{ch.dataset} {kind}") for kind in KINDS], ch.run_dir)
     return {kind: load_or_train_classifier(ch.profile.classifier_config(kind, ch.seed), train, test, ch.run_dir,
                                            ch.device, progress, name=f"{ch.dataset} {kind}")
             for kind in KINDS}
@@ -43,6 +46,7 @@ def panel(ch: Chapter, train: datamod.ImageSet | None = None, test: datamod.Imag
     test = ch.load("test") if test is None else test
     P = ch.profile.panel
     vit_cfg = dataclasses.replace(P.vit, seed=P.vit.seed + ch.seed, augment=augment and P.vit.augment)
+    prefetch_classifiers([ClassifierJob(vit_cfg, train, test, "panel ViT")], ch.run_dir)
     vit = load_or_train_classifier(vit_cfg, train, test, ch.run_dir, ch.device, progress, name="panel ViT").model
     hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG")
     return {"panel: ViT": vit, "panel: HOG": hog.to(ch.device)}

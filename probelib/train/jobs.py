@@ -32,12 +32,15 @@ from torch import nn
 from ..core.cache import artefact_path, keyed
 from ..core.errors import UserError
 from ..data.imageset import ImageSet, class_index
+from .classifier import CLASSIFIER_VERSION, ClassifierConfig, load_or_train_classifier
+from .classifier import _key as classifier_key
 from .gans import ProbeGANResult, checkpoint_dir, finish, gan_key, load_or_train_gan
 from .pack import SHARED, PackedTrainer
 from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer
 
 __all__ = ["GanJob", "JobError", "ExecutorSettings", "executor_settings", "gan_cached", "one_thread", "train_gan_job",
-           "prefetch_gans", "pack_enabled", "pack_groups", "train_pack", "run_calls", "EXECUTORS"]
+           "prefetch_gans", "pack_enabled", "pack_groups", "train_pack", "run_calls", "ClassifierJob", "classifier_cached",
+           "prefetch_classifiers", "EXECUTORS"]
 
 #: where cache misses can run
 EXECUTORS = ("local", "slurm")
@@ -127,6 +130,43 @@ def train_gan_job(job: GanJob, run_dir: str | Path, device: str = "cpu", progres
     with one_thread():
         return load_or_train_gan(job.cfg, job.images, job.classifier, job.target, run_dir, device, progress=progress,
                                  name=job.name)
+
+
+@dataclass(frozen=True)
+class ClassifierJob:
+    """One classifier to have in the cache: what
+    :func:`~probelib.train.classifier.load_or_train_classifier` takes (ERM)."""
+
+    cfg: ClassifierConfig
+    train: ImageSet
+    test: ImageSet | None
+    name: str
+
+
+def classifier_cached(job: ClassifierJob, run_dir: str | Path) -> bool:
+    """Whether the classifier job's artefact is already in ``run_dir``'s cache."""
+    key = keyed("classifier", CLASSIFIER_VERSION, classifier_key(job.cfg, job.train, None, 0.0))
+    return artefact_path(run_dir, "classifier", key).exists()
+
+
+def _classifier_worker(job: ClassifierJob, run_dir: str, device: str) -> str:
+    return str(load_or_train_classifier(job.cfg, job.train, job.test, run_dir, device, progress=False,
+                                        name=job.name).path)
+
+
+def prefetch_classifiers(jobs: list[ClassifierJob], run_dir: str | Path, poll_s: float = 2.0) -> int:
+    """On Slurm (``PROBELIB_EXECUTOR=slurm``), train every classifier not cached yet as a job of
+    its own (at most ``PROBELIB_MAX_JOBS`` at once) and return how many; locally nothing (0): the
+    caller trains them in its own process, as the `cpu` book always has (with its thread count,
+    so cached classifiers keep their weights)."""
+    where = executor_settings()
+    todo = [j for j in jobs if not classifier_cached(j, run_dir)]
+    if where.kind != "slurm" or not todo:
+        return 0
+    device = "cuda" if int(dict(where.slurm).get("gpus_per_node", 1)) > 0 else "cpu"
+    calls = [(f"classifier job {j.name!r}", _classifier_worker, (j, str(run_dir), device)) for j in todo]
+    run_calls(calls, Path(run_dir) / "jobs", 1, where, poll_s)
+    return len(todo)
 
 
 def pack_enabled(device: str, env: dict | None = None) -> bool:

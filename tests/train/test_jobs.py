@@ -128,3 +128,20 @@ def test_jobs_of_another_shape_go_in_another_pack(images):
     a, b = _jobs(images)
     c = dataclasses.replace(b, cfg=dataclasses.replace(b.cfg, batch_size=4), name="other")
     assert [[j.name for j in g] for g in jobs.pack_groups([a, c, b])] == [["tiny-s0", "tiny-s1"], ["other"]]
+
+
+def test_on_slurm_each_missing_classifier_is_a_job_and_locally_none(images, tmp_path, monkeypatch):
+    import submitit
+
+    from probelib.train.classifier import ClassifierConfig, load_or_train_classifier
+
+    cfg = ClassifierConfig(width=4, epochs=1, batch_size=16, augment=False)
+    todo = [jobs.ClassifierJob(cfg, images, None, "tiny clf")]
+    assert jobs.prefetch_classifiers(todo, tmp_path) == 0 and not jobs.classifier_cached(todo[0], tmp_path)  # local
+    _FakeSlurm.made = []
+    monkeypatch.setattr(submitit, "AutoExecutor", _FakeSlurm)
+    monkeypatch.setenv("PROBELIB_EXECUTOR", "slurm")
+    monkeypatch.setenv("PROBELIB_SLURM", '{"gpus_per_node": 0}')
+    assert jobs.prefetch_classifiers(todo, tmp_path, poll_s=0) == 1 and jobs.classifier_cached(todo[0], tmp_path)
+    assert load_or_train_classifier(cfg, images, None, tmp_path, "cpu").cache_hit  # the chapter then reads the cache
+    assert jobs.prefetch_classifiers(todo, tmp_path, poll_s=0) == 0 and len(_FakeSlurm.made) == 1
