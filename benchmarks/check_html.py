@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -105,9 +106,8 @@ class Browser:
             time.sleep(0.05)
         port = port_file.read_text().splitlines()[0]
         self.loop = ioloop.IOLoop.current()
-        targets = json.loads(subprocess.run(["python3", "-c", f"import urllib.request;print(urllib.request.urlopen("
-                                             f"'http://127.0.0.1:{port}/json').read().decode())"],
-                                            capture_output=True, text=True).stdout)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json") as reply:  # the local browser only
+            targets = json.loads(reply.read().decode())
         page = next(t for t in targets if t["type"] == "page")
         self.ws = self.loop.run_sync(lambda: websocket.websocket_connect(page["webSocketDebuggerUrl"],
                                                                          max_message_size=1 << 28))

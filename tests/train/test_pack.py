@@ -5,42 +5,16 @@ import pytest
 import torch
 from torch import nn
 
-from probelib.data import ImageSet
-from probelib.models.gan import GANConfig
 from probelib.train.pack import PackedTrainer
-from probelib.train.probegan import ProbeGANConfig, ProbeGANTrainer, TrainingDiverged
+from probelib.train.probegan import ProbeGANTrainer, TrainingDiverged
 
-TINY = GANConfig(ch=2, z_dim=8, shared_dim=4, g_mult=(4, 4, 4), resolution=16, channels=1)
-
-
-@pytest.fixture
-def images():
-    g = torch.Generator().manual_seed(0)
-    y = torch.arange(4).repeat_interleave(16)
-    return ImageSet(torch.rand(64, 1, 16, 16, generator=g) * 2 - 1, y, ("a", "b", "t", "d"), "tiny", "train")
-
-
-@pytest.fixture
-def classifier():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(1024, 4))
-
-
-def _cfg(**kw):
-    return ProbeGANConfig(**(dict(gan=TINY, steps=3, batch_size=8, d_steps=2, diffaug=True) | kw))
-
-
-def _noise_only(key: str) -> bool:
-    """As in test_speed: G's pre-batch-norm biases get float-noise gradients that Adam amplifies."""
-    return (key.startswith("blocks.") and key.endswith(".bias")) or key.endswith("running_mean")
+from tiny_gan import TINY, classifier, images  # noqa: F401 - fixtures
+from tiny_gan import assert_same_gans as _close_at
+from tiny_gan import tiny_cfg as _cfg
 
 
 def _close(a, b, atol=2e-5):
-    for ma, mb, name in ((a.G, b.G, "G"), (a.D, b.D, "D"), (a.G_ema, b.G_ema, "G_ema")):
-        for (ka, va), (kb, vb) in zip(ma.state_dict().items(), mb.state_dict().items()):
-            if name != "D" and _noise_only(ka):
-                continue
-            assert ka == kb and torch.allclose(va, vb, rtol=0, atol=atol), (name, ka, (va - vb).abs().max())
+    _close_at(a, b, atol)
 
 
 @pytest.mark.parametrize("members", [
