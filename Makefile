@@ -1,6 +1,9 @@
 # probelib: the two commands of the README.
 #   make book   set up .venv, run every chapter with papermill (cpu profile), build the HTML book
+#   make book-student   the student edition from the same executed chapters (solutions removed)
 #   make test   set up .venv, run the unit tests and every notebook on the smoke profile
+# Build variables of a course (see the README): REPO_URL, BRANCH, HUB_URL, e.g.
+#   make book HUB_URL=https://hub.example.edu REPO_URL=https://git.example.edu/course/probelib
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
@@ -12,7 +15,7 @@ PROFILE ?= cpu
 # (the braces keep pip's own exit status under pipefail: a failed install still fails)
 QUIET := { grep -v "^WARNING: Location 'file:" || true; }
 
-.PHONY: book test setup clean-book clean-runs bench check-html
+.PHONY: book book-student test setup clean-book clean-runs bench check-html
 
 setup: $(STAMP)
 
@@ -27,12 +30,17 @@ $(STAMP): pyproject.toml Makefile
 book: $(STAMP)
 	$(PY) -m probelib.run --profile $(PROFILE)
 
+# no second execution: the chapters `make book` executed (it runs first if there are none)
+book-student: $(STAMP)
+	@ls book/chapters/*.ipynb >/dev/null 2>&1 || $(MAKE) book
+	$(PY) -m probelib.run --build-only --edition student
+
 test: $(STAMP)
 	$(PY) -m pytest
 
-# every built page in headless Chromium: console errors, missing images, broken links, network use
+# every built page of both editions in headless Chromium: console errors, missing images, broken links, network use
 check-html: $(STAMP)
-	$(PY) benchmarks/check_html.py book/_build/html
+	$(PY) benchmarks/check_html.py book/_build/html $(wildcard book/_build/student/_build/html)
 
 bench: $(STAMP)
 	$(PY) benchmarks/classifier_epoch.py

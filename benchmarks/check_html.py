@@ -13,6 +13,7 @@ page on
 - an internal link (relative ``href``) to a file that does not exist, or to an ``#anchor`` the
   target page does not have;
 - a request to any ``http(s)`` address (the book must read offline: math, fonts, scripts);
+- an equation (``.math``) that MathJax, served from the book's own ``_static``, did not typeset;
 
 and writes a screenshot of each page (``--shots``, default ``BUILD_DIR/../screenshots``). It
 prints one line per failing page and a summary; the exit status is 1 when any page failed, 2 when
@@ -112,6 +113,7 @@ class Browser:
         self.ws = self.loop.run_sync(lambda: websocket.websocket_connect(page["webSocketDebuggerUrl"],
                                                                          max_message_size=1 << 28))
         self.next_id = 0
+        self.math_seen = 0
         for method in ("Runtime.enable", "Log.enable", "Page.enable", "Network.enable"):
             self.call(method)
 
@@ -171,6 +173,7 @@ class Browser:
         broken = self.call("Runtime.evaluate", {"expression": "Array.from(document.images).filter(i => i.complete "
                                                 "&& i.naturalWidth === 0).map(i => i.src)", "returnByValue": True})
         problems += [f"image did not load: {s}" for s in broken.get("result", {}).get("value", [])]
+        problems += self.math_problems()
         size = self.call("Runtime.evaluate", {"expression": "document.documentElement.scrollHeight",
                                               "returnByValue": True})
         height = min(int(size.get("result", {}).get("value", 2000) or 2000), 12000)
@@ -180,6 +183,20 @@ class Browser:
         shot.parent.mkdir(parents=True, exist_ok=True)
         shot.write_bytes(base64.b64decode(png["data"]))
         return problems
+
+    def math_problems(self, wait: float = 5.0) -> list[str]:
+        """The page's equations must be typeset offline: every ``.math`` element holds MathJax output."""
+        expr = ("[document.querySelectorAll('.math').length, "
+                "document.querySelectorAll('.math mjx-container, mjx-container.MathJax').length]")
+        end = time.monotonic() + wait
+        while True:
+            n_math, n_done = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True}) \
+                .get("result", {}).get("value", [0, 0])
+            if n_math == 0 or n_done >= n_math or time.monotonic() > end:
+                break
+            time.sleep(0.2)
+        self.math_seen += n_math
+        return [] if n_done >= n_math else [f"{n_math - n_done} of {n_math} equations not typeset (offline MathJax)"]
 
     def close(self) -> None:
         self.proc.terminate()
@@ -214,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                 if problems:
                     failed += 1
                     print(f"[check-html] FAIL {b}/{rel}: " + "; ".join(dict.fromkeys(problems)))
-        print(f"[check-html] {total - failed} of {total} pages pass ({failed} failed); screenshots beside each build")
+        print(f"[check-html] {total - failed} of {total} pages pass ({failed} failed; {browser.math_seen} equations "
+              "typeset offline); screenshots beside each build")
     finally:
         browser.close()
     return 1 if failed else 0

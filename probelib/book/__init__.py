@@ -7,8 +7,8 @@ A chapter starts with ``ch = book.setup(...)`` and calls the public API (``probe
 """
 from . import experiments, paper, profiles
 from .chapter import Chapter, ParameterError, check_overrides, declared_parameters, project_root, setup
-from .ledger import finding, glue
+from .ledger import figure, finding, glue, table
 from .profiles import PROFILES, Profile
 
 __all__ = ["experiments", "paper", "profiles", "Chapter", "ParameterError", "check_overrides",
-           "declared_parameters", "project_root", "setup", "finding", "glue", "PROFILES", "Profile"]
+           "declared_parameters", "project_root", "setup", "figure", "finding", "glue", "table", "PROFILES", "Profile"]

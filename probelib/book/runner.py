@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ..core.errors import UserError
+from . import course, editions
 from .chapter import ParameterError, check_overrides, declared_parameters, project_root
 from .ledger import glued_values, load_ledger, save_ledger, tagged_png
 from .profiles import CHECKS
@@ -44,7 +45,7 @@ README_FIGURE = Path("book") / "_static" / "readme-samples.png"
 #: Chapter 3 with a second target class, so Table 1 is not one class's story.
 VARIANTS = {"03_table1-elephant": ("03_table1", {"target_class": "elephant"})}
 #: files the runner rewrites from executed chapters (tracked, but not code)
-GENERATED = ("README.md", str(README_FIGURE))
+GENERATED = ("README.md", str(README_FIGURE), "book/costs.json")
 
 PACKAGES = ("probelib", "torch", "torchvision", "numpy", "safetensors", "scikit-learn", "scikit-image",
             "matplotlib", "papermill", "jupytext", "jupyter-book", "nbval")
@@ -108,14 +109,26 @@ def _device() -> str:
     return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 
-def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_figure: bool = True) -> dict:
+def _cache_files(root: Path, params: dict) -> set[str]:
+    cache = (root / str(params.get("run_dir", "runs"))) / "cache"
+    return {p.name for p in cache.glob("*.safetensors")} if cache.is_dir() else set()
+
+
+def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_figure: bool = True,
+                    variant: str | None = None) -> dict:
     """Execute one chapter with papermill; return its ledger entry (raises RunError on failure).
-    ``readme_figure``: write the cell tagged ``readme-figure`` to the README's picture."""
+    ``readme_figure``: write the cell tagged ``readme-figure`` to the README's picture. A
+    ``variant`` page (the chapter again with other parameters) runs without the chapter's
+    exercises, its figure/table labels suffixed with ``-variant``. The entry's ``trained`` counts
+    the models the run added to the cache (0: the cache was warm)."""
     import jupytext
     import papermill as pm
 
     nb = jupytext.read(src)
+    if variant:
+        nb = course.relabel(course.strip_exercises(nb), variant)
     params = check_chapter(src, overrides)
+    before = _cache_files(root, params)
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"[probelib] {src.stem}: running on profile {params.get('profile')!r} ...", flush=True)
     start = time.perf_counter()
@@ -128,7 +141,8 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_fi
             f"{err.ename}: {err.evalue}; the executed notebook with the traceback is {out}"
         ) from err
     seconds = time.perf_counter() - start
-    print(f"[probelib] {src.stem}: done in {seconds / 60:.1f} min", flush=True)
+    trained = len(_cache_files(root, params) - before)
+    print(f"[probelib] {src.stem}: done in {seconds / 60:.1f} min ({trained} models trained)", flush=True)
     import nbformat
 
     executed = nbformat.read(out, as_version=4)
@@ -146,6 +160,7 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_fi
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": _git_commit(root),
         "glued": glued_values(executed),
+        "trained": trained,
     }
 
 
@@ -154,8 +169,11 @@ def _toc_entries(root: Path) -> set[str]:
     return {line.split(":", 1)[1].strip() for line in toc.splitlines() if line.strip().startswith("- file:")}
 
 
-def build_book(root: Path, chapters: list[str]) -> Path:
-    """Build the HTML book with Jupyter Book 1, warnings as errors; check every chapter's page."""
+def build_book(root: Path, chapters: list[str], edition: str = "instructor",
+               variables: editions.BuildVariables | None = None) -> Path:
+    """Build one edition of the HTML book with Jupyter Book 1, warnings as errors, from the executed
+    chapters (nothing runs again); check every chapter's page. The student edition is built from a
+    copy without the solutions and fails if any solution's text is found in what it built."""
     missing = [c for c in chapters if not (root / "book" / "chapters" / f"{c}.ipynb").exists()]
     if missing:
         first = VARIANTS.get(missing[0], (missing[0],))[0]  # a variant runs with its chapter
@@ -165,18 +183,40 @@ def build_book(root: Path, chapters: list[str]) -> Path:
     unlisted = [c for c in chapters if f"chapters/{c}" not in listed]
     if unlisted:
         raise RunError(f"chapter(s) {', '.join(unlisted)} missing from book/_toc.yml; add `- file: chapters/<name>`")
+    variables = variables or editions.BuildVariables.from_env()
+    editions.add_cost_headers(root, chapters, course.load_costs(root), _predicted_gpu_hours(root))
+    cfg = editions.write_config(root, editions.book_config(root, edition, variables,
+                                                           editions.page_sources(chapters, VARIANTS)), edition)
+    source, markers = (root / "book", []) if edition == "instructor" else editions.stage_student(root)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", "book", "--config", "_config.yml",
-           "--path-output", "book", "-W", "--keep-going"]
-    print(f"[probelib] building the book: {' '.join(cmd)}", flush=True)
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(source.relative_to(root)), "--config",
+           str(cfg.relative_to(root)), "--path-output", str(source.relative_to(root)), "-W", "--keep-going"]
+    print(f"[probelib] building the {edition} edition: {' '.join(cmd)}", flush=True)
     proc = subprocess.run(cmd, cwd=root)
     if proc.returncode != 0:
         raise RunError(f"jupyter-book build failed (exit {proc.returncode}); warnings are errors, see above")
-    html = root / "book" / "_build" / "html"
+    html = editions.html_dir(root, edition)
     absent = [c for c in chapters if not (html / "chapters" / f"{c}.html").exists()]
     if absent:
         raise RunError(f"the book has no page for {', '.join(absent)} in {html}")
+    if edition == "student":
+        leaks = course.find_leaks(source / "_build", markers)
+        if leaks:
+            raise RunError(f"the student edition holds solution text ({len(leaks)} files), e.g. {leaks[0]}")
+        print(f"[probelib] student edition: none of {len(markers)} solution lines found in its pages or sources",
+              flush=True)
     return html
+
+
+def _predicted_gpu_hours(root: Path) -> dict[str, float]:
+    """Each chapter's predicted paper-scale GPU-hours of GAN training ({} without a stored GPU step)."""
+    from .estimate import estimate
+    from .profiles import get
+
+    try:
+        return {c: r["hours"] for c, r in estimate(get("gpu"), root)["chapters"].items()}
+    except FileNotFoundError:
+        return {}
 
 
 def _parse_value(text: str):
@@ -215,13 +255,13 @@ def variants(selected: list[Path], overrides: dict) -> list[tuple[str, Path, dic
     return out
 
 
-def _write_pages(root: Path, run_dir: Path, sources: list[Path], profile: str) -> None:
+def _write_pages(root: Path, run_dir: Path, sources: list[Path], profile: str, executed: bool = True) -> None:
     ledger = load_ledger(run_dir)
     ledger.update(git_commit=_git_commit(root), versions=_versions(), python=platform.python_version(),
                   platform=platform.platform(), built=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     save_ledger(run_dir, ledger)
     (root / "book" / "results.md").write_text(results_page(ledger, root))
-    if profile not in CHECKS and (root / "README.md").is_file():
+    if executed and profile not in CHECKS and (root / "README.md").is_file():  # not on --build-only
         update_readme(root / "README.md", ledger, chapter_titles(sources))
 
 
@@ -268,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="a submitit Slurm parameter, e.g. --slurm slurm_partition=gpu --slurm timeout_min=240")
     parser.add_argument("--estimate", action="store_true", help="print each chapter's predicted GPU-hours of GAN "
                         "training for --profile from the stored step time, and train nothing")
+    parser.add_argument("--edition", choices=editions.EDITIONS, default="instructor",
+                        help="instructor (solutions shown, folded; book/_build/html) or student (solutions removed "
+                             "from pages and downloadable notebooks; book/_build/student/_build/html)")
+    parser.add_argument("--repo-url", help="the repository a JupyterHub pulls (default $REPO_URL, else _config.yml)")
+    parser.add_argument("--branch", help="its branch (default $BRANCH, else _config.yml)")
+    parser.add_argument("--hub-url", help="the course's JupyterHub for the launch button (default $HUB_URL, else "
+                                          "_config.yml)")
     parser.add_argument("--no-build", action="store_true", help="execute chapters, skip the HTML build")
     parser.add_argument("--build-only", action="store_true", help="build the HTML book from executed chapters")
     args = parser.parse_args(argv)
@@ -302,14 +349,20 @@ def main(argv: list[str] | None = None) -> int:
             check_chapter(src, params)  # every chapter's parameters before any kernel starts
         runs = [(s.stem, s, overrides, True) for s in wanted] + [(n, s, p, False) for n, s, p in extra]
         for name, src, params, figure in runs:
-            entry = execute_chapter(src, root / "book" / "chapters" / f"{name}.ipynb", params, root, figure)
+            variant = None if figure else name.split("-", 1)[-1]
+            entry = execute_chapter(src, root / "book" / "chapters" / f"{name}.ipynb", params, root, figure, variant)
             entry["chapter"] = name
             ledger = load_ledger(run_dir)  # re-read: another run may have recorded a chapter meanwhile
             ledger["chapters"][name] = entry
             save_ledger(run_dir, ledger)
-        _write_pages(root, run_dir, sources, args.profile)
+            if entry["profile"] not in CHECKS:  # the cost header of the chapter's page
+                costs = course.record_cost(course.load_costs(root), name, entry, entry["trained"])
+                (root / course.COSTS).write_text(json.dumps(costs, indent=2) + "\n")
+        _write_pages(root, run_dir, sources, args.profile, executed=bool(runs))
         if not args.no_build:
-            html = build_book(root, [s.stem for s in sources] + list(VARIANTS))
+            html = build_book(root, [s.stem for s in sources] + list(VARIANTS), args.edition,
+                              editions.BuildVariables.from_env(repo_url=args.repo_url, branch=args.branch,
+                                                               hub_url=args.hub_url))
             print(f"[probelib] book built: {html / 'index.html'}", flush=True)
     except RunError as err:  # a chapter or the build failed
         print(f"[probelib] error: {err}", file=sys.stderr, flush=True)
