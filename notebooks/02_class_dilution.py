@@ -14,20 +14,24 @@
 # %% [markdown]
 # # 2 · Class dilution: why the unconditional discriminator needs fakes of every class
 #
-# ProbeGAN must draw a class that is absent from its image set. Its unconditional
-# discriminator Du compares generated images with real ones; if the fakes it sees were all
-# of the absent class, Du could reject them for *being that class* rather than for looking
-# unnatural, and the generator would be pushed away from the very class it should draw.
-# ProbeGAN's answer is *class dilution*: Du sees fakes of **all** classes, so the absent
-# class is only a small share of its fakes.
+# ProbeGAN {footcite:p}`zhang2022probegan` must draw a class that is absent from its image
+# set. Its unconditional discriminator Du compares generated images with real ones; if the
+# fakes it sees were all of the absent class, Du could reject them for *being that class*
+# rather than for looking unnatural, and the generator would be pushed away from the very
+# class it should draw. ProbeGAN's answer is *class dilution*: Du sees fakes of **all**
+# classes, so the absent class is only a small share of its fakes.
 #
-# This chapter shows:
+# **Prerequisites**: {doc}`01_problem` (the target-absence split, the robust classifier and the
+# judges, all reused from its cache); the idea of a GAN's generator and discriminator, and of
+# a conditional GAN.
+#
+# **You will learn**
 # - the objective (eq. 1–4 of the paper) and where dilution happens in the code;
 # - a measured ablation over the share of target-class fakes among Du's fakes (1/C as in
 #   the paper, then 0.3, 0.5 and 1.0) with Dc's own batch of seen-class fakes held fixed, with
 #   Dc removed, in the paper's single-batch form, and with the paper's exact recipe;
-# - recognition, intra-FID, KID and coverage of the generated target class for each, by the
-#   development judge and a reporting panel, with 95 % intervals over seeds and sample grids.
+# - how to read recognition, intra-FID, KID and coverage of the generated target class for
+#   each, by the development judge and a reporting panel, with 95 % intervals over seeds.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
@@ -40,13 +44,9 @@ fid_extractor = None  # FID features: None = as the profile says (judge on smoke
 inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%
-import pandas as pd
-import torch
-from IPython.display import display
-
 import probelib as pl
 from probelib import book, measure, viz
-from probelib.book import compare, experiments
+from probelib.book import compare, dilution, experiments
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
@@ -54,11 +54,11 @@ P = ch.profile
 train = ch.load("train")
 nets = experiments.classifiers(ch)  # chapter 1's classifiers and judge, from the cache
 judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
-fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
-real_target = experiments.real_target_images(ch)  # evaluation only: never used to train or select
+real_target = experiments.real_target_images(ch)  # evaluation only: never trains, selects
 C = len(ch.classes)
-print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch {P.probegan.batch_size}, "
-      f"{P.probegan.d_steps} D step(s) per G step; target {ch.target_class!r}; {C} classes")
+print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch "
+      f"{P.probegan.batch_size}, {P.probegan.d_steps} D step(s) per G step; "
+      f"target {ch.target_class!r}; {C} classes")
 
 # %% [markdown]
 # ## The objective
@@ -67,10 +67,12 @@ print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch {P
 #
 # $$\min_G \max_{D_c, D_u} \sum_{y \neq y^*} L_c(y) + L_u + \lambda_g \sum_{y} L_\text{class}(y)$$
 #
-# - $L_c(y)$, eq. 2: the BigGAN hinge loss of the conditional head $D_c(x, y)$, **seen
+# - $L_c(y)$, eq. 2: the BigGAN hinge loss {footcite:p}`brock2019large` of the conditional
+#   head $D_c(x, y)$, a projection discriminator {footcite:p}`miyato2018cgans`, **seen
 #   classes only** (there are no real target images to compare with);
-# - $L_u$, eq. 3: a WGAN loss with gradient penalty for the unconditional head $D_u(x)$:
-#   real images of the seen classes against fakes of **all** classes;
+# - $L_u$, eq. 3: a WGAN loss with gradient penalty {footcite:p}`gulrajani2017improved` for
+#   the unconditional head $D_u(x)$: real images of the seen classes against fakes of **all**
+#   classes;
 # - $L_\text{class}(y) = -\mathbb{E}_z \log \hat p(y \mid G(z, y))$, eq. 4: the frozen
 #   classifier's cross-entropy, the only source of information about the target.
 #
@@ -87,68 +89,83 @@ viz.source(pl.ProbeGANTrainer.sample_fake_inputs)
 # %% [markdown]
 # ## The ablation
 #
-# Every run below probes the **robust** classifier of chapter 1 with the same seeds and
-# budget; only the dilution changes. `target_fraction` is the share of target-class fakes
+# Every run below probes the **robust** classifier of {doc}`01_problem` with the same seeds
+# and budget; only the dilution changes. `target_fraction` is the share of target-class fakes
 # among Du's fakes: "1/C" draws fake labels uniformly over all C classes (the paper);
 # 0.3, 0.5 and 1.0 over-sample the target (1.0: Du sees only target fakes, no dilution),
 # while Dc's batch of seen-class fakes stays the same. "no Dc" keeps 1/C but removes the
-# conditional head; "single batch" is the paper's form, where Dc shares Du's batch. Three settings of the `cpu` profile
-# differ from the paper: the classifier weight λg is 2 (the paper: 1), the discriminator
-# sees DiffAugment-ed images (translation and cutout, Zhao et al. 2020; not in the paper), and
-# both learning rates are 6e-4 (the paper: 2e-4), because in a few hundred steps on two cores
-# the paper's recipe drew the absent class much less often; the last row reruns the paper's
-# recipe (λg 1, no DiffAugment, lr 2e-4) so the difference is measured here, not asserted.
-# No run ever sees a real target image, and nothing is selected by looking at one: each GAN is its EMA generator after the last
-# step (the reference implementation instead picks checkpoints by the target's intra-FID,
-# which uses real target images).
+# conditional head; "single batch" is the paper's form, where Dc shares Du's batch. Three
+# settings of the `cpu` profile differ from the paper: the classifier weight λg is 2 (the
+# paper: 1), the discriminator sees DiffAugment-ed images (translation and cutout,
+# {footcite:t}`zhao2020diffaugment`; not in the paper), and both learning rates are 6e-4 (the
+# paper: 2e-4), because in a few hundred steps on two cores the paper's recipe drew the absent
+# class much less often; the last row reruns the paper's recipe (λg 1, no DiffAugment, lr
+# 2e-4) so the difference is measured here, not asserted. No run ever sees a real target
+# image, and nothing is selected by looking at one: each GAN is its EMA generator after the
+# last step (the reference implementation instead picks checkpoints by the target's
+# intra-FID, which uses real target images).
 
 # %%
-PAPER, SINGLE = experiments.DILUTION_PAPER, experiments.DILUTION_SINGLE
-settings = experiments.dilution_settings(P)  # 1/C, each share of P.dilution_fractions, no Dc, single batch, paper
+settings = experiments.dilution_settings(P)  # 1/C, P.dilution_fractions, no Dc, ...
 seeds = experiments.dilution_seeds(ch)
-experiments.prefetch(ch, [experiments.gan_job(ch, train, nets, "probegan", "robust", s, **changes)
-                          for name, changes in settings.items() for s in seeds[name]])  # cache misses, side by side
-runs = {(name, s): experiments.gan(ch, train, nets, "probegan", "robust", seed=s, **changes)
-        for name, changes in settings.items() for s in seeds[name]}
-samples = {key: experiments.target_samples(res, P.n_samples, seed=key[1]) for key, res in runs.items()}
-share = {name: (1 / C) if "target_fraction" not in changes else changes["target_fraction"]
-         for name, changes in settings.items()}
-long = compare.score_runs([compare.Run(name, s, samples[(name, s)], {"target share": share[name],
-                                                                     "s / step": runs[(name, s)].seconds_per_step})
-                           for name, s in runs], judges, real_target, ch.target)
+pairs = [(name, s) for name in settings for s in seeds[name]]  # (setting, seed)
+experiments.prefetch(ch, [experiments.gan_job(ch, train, nets, "probegan", "robust", s,
+                                              **settings[name]) for name, s in pairs])
+runs = {(name, s): experiments.gan(ch, train, nets, "probegan", "robust", seed=s,
+                                   **settings[name]) for name, s in pairs}
+samples = {key: experiments.target_samples(res, P.n_samples, seed=key[1])
+           for key, res in runs.items()}
+long = dilution.score(ch, runs, samples, settings, judges, real_target)  # run × judge
+tables = dilution.metric_tables(long, list(settings))  # {metric: (text, numbers)}
 print("seeds per setting: " + ", ".join(f"{name} {v}" for name, v in seeds.items())
-      + f"; the 1/C row is Table 1's ProbeGAN-robust row (same runs, served from the cache)")
+      + "; the 1/C row is Table 1's ProbeGAN-robust row (the same runs, from the cache)")
+
+# %% [markdown]
+# {numref}`tbl-02-recognition` gives how often each judge reads the generated images as the
+# target, {numref}`tbl-02-quality` how close they come to the real target images (intra-FID
+# {footcite:p}`heusel2017gans` and KID {footcite:p}`binkowski2018demystifying` in each judge's
+# features, lower is better; coverage {footcite:p}`naeem2020reliable`, higher is better), and
+# {numref}`fig-02-recognition` draws the recognition with its intervals.
 
 # %%
-tables = {m: compare.summarise(long, m, list(settings), digits=1 if m in ("recognition (%)", "intra-FID") else 2)
-          for m in ("recognition (%)", "intra-FID", "KID", "coverage")}
-display(pd.concat({m: t[0] for m, t in tables.items()}, axis=1).swaplevel(axis=1)
-        .sort_index(axis=1, level=0, sort_remaining=False))
+fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model,
+                                  inception_weights)  # the profile's FID features
 for name, j in judges.items():
     print(f"{name}: {measure.provenance(j, len(real_target), P.n_samples)}")
-print(f"mean over seeds (95 % t-interval over seeds in brackets); recognition is each judge's top-1 on "
-      f"{P.n_samples} generated {ch.target_class!r} images per run. The learning rate 6e-4 was chosen by the "
-      "development judge (recipe sweep, 2026-11-26); no panel judge was looked at before this table")
+print("The learning rate 6e-4 was chosen by the development judge (recipe sweep, "
+      "2026-11-26); no panel judge was looked at before these tables")
 
-# %%
-viz.interval_panels(tables["recognition (%)"][1],
-                    title=f"Dilution ablation, target {ch.target_class!r}: recognition by judge (95 % interval over seeds)");
+# %% tags=["hide-input"]
+book.table("tbl-02-recognition", dilution.recognition_table(tables, settings, C),
+           f"Recognition (%) of {P.n_samples} generated {ch.target_class!r} images per "
+           "run (each judge's top-1), mean over seeds with the 95 % t-interval over "
+           "seeds in brackets. Compare each row with the first (1/C, the paper).")
+book.table("tbl-02-quality", dilution.quality_table(tables),
+           f"Intra-FID and KID (lower is better) and coverage (higher is better) of the "
+           f"generated {ch.target_class!r} images against the {len(real_target)} real "
+           "ones, in each judge's features, one block of rows per judge; mean (95 % "
+           "interval over seeds).")
+fig = viz.interval_panels(tables["recognition (%)"][1])
+book.figure("fig-02-recognition", fig, f"Dilution ablation, target {ch.target_class!r}: "
+            "recognition (%) by judge, bars the mean over seeds, whiskers the 95 % "
+            "interval. Do the bars fall as the target share rises?")
 
 # %% [markdown]
-# What the generator draws for the absent class under each setting (first 8 samples,
-# seeded), with real target images for reference — the GAN never saw them:
+# {numref}`fig-02-samples` shows what the generator draws for the absent class under each
+# setting (first 8 samples, seeded), with real target images for reference — the GAN never
+# saw them — and {numref}`fig-02-losses` the paper-default run's losses (the same run is
+# Table 1's ProbeGAN-robust row).
 
-# %%
-grid = [real_target[torch.randperm(len(real_target), generator=torch.Generator().manual_seed(ch.seed))[:8]]]
-grid += [samples[(name, seeds[name][0])][:8] for name in settings]
-viz.image_grid(grid, [f"real {ch.target_class}"] + list(settings), title=f"Generated {ch.target_class!r} (first seed)",
-               cell=0.8);
-
-# %% [markdown]
-# The paper-default run's losses (the same run is Table 1's ProbeGAN-robust row):
-
-# %%
-viz.loss_curves(runs[("1/C (paper)", ch.seed)].history, ["d_hinge", "d_wgan", "gp", "g_hinge", "g_wgan", "g_cls"]);
+# %% tags=["hide-input"]
+book.figure("fig-02-samples", dilution.samples_figure(ch, real_target, samples, seeds),
+            f"Generated {ch.target_class!r} images of each setting (first seed, first 8 "
+            f"samples) under 8 real {ch.target_class!r} images the GANs never saw. "
+            "Compare the shapes row by row with the first.")
+loss_keys = ["d_hinge", "d_wgan", "gp", "g_hinge", "g_wgan", "g_cls"]
+fig = viz.loss_curves(runs[(dilution.MAIN, ch.seed)].history, loss_keys)
+book.figure("fig-02-losses", fig, f"Losses of the 1/C run (seed {ch.seed}) against the "
+            "generator step: Dc's hinge, Du's WGAN loss and penalty, and the generator's "
+            "three terms; g_cls is the classifier's cross-entropy (eq. 4).")
 
 # %% [markdown]
 # ### Reading the ablation
@@ -162,31 +179,25 @@ viz.loss_curves(runs[("1/C (paper)", ch.seed)].history, ["d_hinge", "d_wgan", "g
 # intra-FID of "1/C (paper)" with the over-sampled rows, and the paper-recipe row with ours.
 # Longer runs (the `gpu` profile) are where the paper's regime should appear; the next
 # chapter's NAIVE rows (Du only, target fakes only) test the same question with several seeds.
+# {numref}`tbl-02-claims` checks each ordering per judge and {numref}`tbl-02-single-batch`
+# compares Dc's own batch with the paper's single batch: "apart" means the intervals over
+# seeds do not overlap, "on average" that only the means are in the claimed order.
 
 # %%
-rec = tables["recognition (%)"][1]
-panel_cols = [j for j in judges if j != experiments.DEV]
-claims = [compare.Claim(f"1/C beats a target share of {f:g}", "1/C (paper)", f"{f:g}", "recognition (%)")
-          for f in P.dilution_fractions]
-claims += [compare.Claim("1/C beats no Dc", "1/C (paper)", "no Dc (1/C)", "recognition (%)"),
-           compare.Claim("our recipe beats the paper's at this budget", "1/C (paper)", PAPER, "recognition (%)")]
-display(compare.verdicts(long, claims))
-same = compare.verdicts(long, [compare.Claim(f"Dc's own batch vs the single batch: {m}", "1/C (paper)", SINGLE, m)
-                               for m in ("recognition (%)", "intra-FID", "KID", "coverage")])
-display(same)
-indistinct = bool(same[panel_cols].isin(["on average", "fails"]).all().all())
-print("Dc's own batch against the paper's single batch at 1/C: "
-      + ("no panel judge separates them on any metric (intervals over seeds overlap): at the default the "
-         "two forms are statistically the same at this number of seeds."
-         if indistinct else "the intervals are apart for some judge and metric (table above): the two forms differ."))
-for name in settings:
-    for j in judges:
-        book.glue(f"recognition {name} {j}", round(rec.loc[name, j][0], 1))
-vit = rec["panel: ViT"]
-book.finding(f"{ch.target_class} absent, recognised by the panel's ViT: {compare.fmt_ci(*vit['1/C (paper)'])} % at "
-             f"dilution 1/C, {compare.fmt_ci(*vit[f'{max(P.dilution_fractions):g}'])} % with only target fakes in Du's "
-             f"batch, {compare.fmt_ci(*vit['no Dc (1/C)'])} % without Dc, {compare.fmt_ci(*vit[PAPER])} % with the "
-             f"paper's recipe (95 % intervals over seeds)")
+rec = tables["recognition (%)"][1]  # (mean, low, high, n) per setting × judge
+claimed = compare.verdicts(long, dilution.claims(P.dilution_fractions))
+same = compare.verdicts(long, dilution.single_batch_claims())
+print(dilution.single_batch_sentence(same, judges))
+dilution.glue_recognition(rec)  # "recognition <setting> <judge>"
+book.finding(dilution.finding_text(ch, rec))
+
+# %% tags=["hide-input"]
+book.table("tbl-02-claims", claimed.rename_axis("claim"),
+           "The paper's orderings per judge: apart (intervals over seeds apart), on "
+           "average (means in order, intervals overlapping), fails or reversed.")
+book.table("tbl-02-single-batch", same.rename_axis("claim"),
+           "Dc's own fixed batch against the paper's single batch at 1/C, on every "
+           "metric: the two forms should be indistinguishable at the default.")
 
 # %% [markdown]
 # ## In this chapter we
@@ -195,14 +206,123 @@ book.finding(f"{ch.target_class} absent, recognised by the panel's ViT: {compare
 # - trained ProbeGANs for each dilution setting (several seeds each) on the target-absent image
 #   set, all probing the robust classifier;
 # - compared recognition, intra-FID, KID and coverage across the settings by three judges,
-#   with intervals over seeds, and checked that Dc's own fixed batch changes nothing at the
-#   default 1/C against the paper's single batch.
+#   with intervals over seeds, and checked whether Dc's own fixed batch changes anything at
+#   the default 1/C against the paper's single batch.
 #
+# The next chapter, {doc}`03_table1`, puts ProbeGAN beside its baselines.
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise} Predict the dilution
+# :label: ex-02-dilution
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# Set `target_fraction` to 0.5. Predict first, for a batch of `P.probegan.batch_size`: what
+# share of Du's fakes is the target, how many fakes does Dc score and how many of them are
+# the target, and how many fakes must G make per step — once with Dc's own batch
+# (`dc_own_batch=True`, the book) and once with the paper's single batch (`False`). Then run
+# `dilution.label_shares`, which only draws the trainer's fake labels (nothing is trained).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-02-dilution
+# :class: dropdown
+# ```
+# Du's batch follows `target_fraction` in both forms. Dc never scores a target fake. With its
+# own batch Dc always gets `batch_size` seen-class fakes, so G makes the missing ones on top
+# (more work per step as the share rises); in the single batch Dc gets only the seen part of
+# Du's batch, about (1 − share) × `batch_size`, so raising the share also weakens Dc. The
+# table below has the averages over 200 draws, at 1/C and at 0.5.
+
+# %%
+import pandas as pd
+
+shares = {(f, own): dilution.label_shares(P.probegan, train, ch.target,
+                                          target_fraction=f, dc_own_batch=own)
+          for f in (-1.0, 0.5) for own in (True, False)}
+frame = pd.DataFrame(shares.values()).round(2)
+frame.index = [f"{'1/C' if f < 0 else f}, {'own' if own else 'single'} batch"
+               for f, own in shares]
+print(frame.to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Does more practice help?
+# :label: ex-02-share-trend
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# Before reading {numref}`tbl-02-recognition`: as the target share grows from 1/C to 0.3, 0.5
+# and 1.0, will the panel's recognition of the target fall (the paper's argument: Du rejects
+# target fakes for their class) or rise (more target fakes: more practice)? Then compute,
+# from `rec`, each judge's recognition in order of the share, and say whether the change from
+# 1/C to 1.0 is larger than the intervals over seeds.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-02-share-trend
+# :class: dropdown
+# ```
+# Which way it goes depends on the regime (see *Reading the ablation*): a short run with a
+# weak Du rewards practice, a long one with a strong Du should show the paper's fall. The
+# printout gives this run's order and whether the two ends' intervals over seeds are apart
+# ({numref}`tbl-02-claims` states the same per claim).
+
+# %%
+order = [dilution.MAIN] + [f"{f:g}" for f in P.dilution_fractions]
+for j in rec.columns:
+    means = [rec.loc[r, j][0] for r in order]
+    (_, lo, hi, _), (_, lo1, hi1, _) = rec.loc[order[0], j], rec.loc[order[-1], j]
+    apart = hi1 < lo or lo1 > hi
+    print(f"{j}: " + " → ".join(f"{m:.1f}" for m in means)
+          + f" %; 1/C vs {order[-1]}: intervals {'apart' if apart else 'overlap'}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Drop Dc
+# :label: ex-02-no-dc
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# Without the conditional head the generator is told only "look like some real image" (Du)
+# and "look like the class to the classifier" ($L_\text{class}$). Predict how removing Dc
+# changes the recognition and the coverage of the target, and which curves of
+# {numref}`fig-02-losses` would be flat at zero for the "no Dc (1/C)" run. Then compare its
+# rows with 1/C in `tables` and read its loss history.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-02-no-dc
+# :class: dropdown
+# ```
+# Dc is what ties each label to the look of its class among the seen classes; without it the
+# label embedding gets its shape only from the classifier's gradient, which may serve the
+# target's recognition (the classifier is all that matters for it) while the other classes'
+# samples drift. Dc's hinge loss and the generator's hinge term have nothing to measure.
+# The numbers below are this run's.
+
+# %%
+for m in ("recognition (%)", "coverage"):
+    text = tables[m][0].loc[[dilution.MAIN, "no Dc (1/C)"]]
+    print(f"{m}:\n{text.to_string()}")
+no_dc = runs[("no Dc (1/C)", ch.seed)].history
+flat = [k for k in loss_keys if all(abs(h.get(k, 0.0)) < 1e-12 for h in no_dc)]
+print(f"loss curves flat at zero (or not logged) without Dc: {flat}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## References
 #
-# - Wang, Z. et al. *ProbeGAN: Probing the memory of image classifiers with class-absent
-#   generative adversarial networks*, AAAI 2022 (eq. 1–4, "Class Dilution").
-# - Brock, A., Donahue, J., Simonyan, K. *Large scale GAN training for high fidelity natural
-#   image synthesis*, ICLR 2019.
-# - Gulrajani, I. et al. *Improved training of Wasserstein GANs*, NeurIPS 2017.
-# - Miyato, T., Koyama, M. *cGANs with projection discriminator*, ICLR 2018.
+# ```{footbibliography}
+# ```

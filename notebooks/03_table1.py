@@ -14,19 +14,24 @@
 # %% [markdown]
 # # 3 · Table 1: ProbeGAN against its baselines
 #
-# The paper's main table asks how well each method draws a class that its image set lacks.
-# We rebuild it on the bundled data: every method, with the regular and the robust
-# classifier where it applies, several seeds, each run scored by the development judge and
-# by a reporting panel of two judges that no setting of this book was chosen with.
+# The paper's main table {footcite:p}`zhang2022probegan` asks how well each method draws a
+# class that its image set lacks. We rebuild it on the bundled data: every method, with the
+# regular and the robust classifier where it applies, several seeds, each run scored by the
+# development judge and by a reporting panel of two judges that no setting of this book was
+# chosen with.
 #
-# This chapter shows:
+# **Prerequisites** the absence split, the regular and robust classifiers and the development
+# judge ({doc}`chapter 1 <01_problem>`); ProbeGAN's two discriminators and class dilution
+# ({doc}`chapter 2 <02_class_dilution>`).
+#
+# **You will learn**
 # - the methods: BigGAN on all classes (upper bound), ProbeGAN-oracle (target present),
 #   BigGAN-AM, NAIVE and ProbeGAN, each probing the regular and the robust classifier;
-# - recognition, intra-FID, KID and precision / recall / coverage of the target by every
-#   judge, mean and 95 % interval over seeds, with the paper's CIFAR-10 numbers beside ours;
-# - which of the paper's orderings hold with intervals apart, only on average, or not at all;
-# - samples of the target class from every method, and the exported samples anyone can
-#   score with their own judge.
+# - to read recognition, intra-FID, KID and precision / recall / coverage of the target by
+#   every judge, mean and 95 % interval over seeds, with the paper's CIFAR-10 numbers beside ours;
+# - to decide which of the paper's orderings hold with intervals apart, only on average, or not
+#   at all;
+# - what every method draws, and where the exported samples are for scoring with your own judge.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
@@ -39,27 +44,21 @@ fid_extractor = None  # FID features: None = as the profile says (judge on smoke
 inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (or $PROBELIB_INCEPTION_WEIGHTS)
 
 # %%
-import pandas as pd
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
-import probelib as pl
-from probelib import book, measure, viz
+from probelib import book, viz
 from probelib.book import compare, experiments, table1
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
-P = ch.profile
-train, full = ch.load("train"), ch.load("all")
+train = ch.load("train")
 nets = experiments.classifiers(ch)
 judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
-fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model, inception_weights)
+fid_feats = table1.fid_features(ch, nets, fid_extractor, inception_weights)
 real_target = experiments.real_target_images(ch)  # evaluation only
-C = len(ch.classes)
-n_per_class = max(P.n_samples // 2, 8)
-real_all = full.images[torch.randperm(len(full), generator=torch.Generator().manual_seed(ch.seed))[: n_per_class * C]]
-print(f"profile {P.name!r}; target {ch.target_class!r}; seeds per row: "
-      + ", ".join(f"{row} {seeds}" for row, _, _, seeds in table1.rows(ch)) + f"; BigGAN-AM {P.seeds_single}")
+real_all = table1.real_images(ch)  # every class, for the FID over all classes
+print(table1.describe_seeds(ch))
 
 # %% [markdown]
 # ## The methods
@@ -72,36 +71,43 @@ print(f"profile {P.name!r}; target {ch.target_class!r}; seeds per row: "
 # | `naive-*` | seen classes | Du only | regular / robust | the generator draws only the target; no Dc, no dilution |
 # | `probegan-*` | seen classes | Dc + Du, dilution 1/C | regular / robust | the paper's method |
 #
-# The paper's BigGAN-AM searches an ImageNet-pretrained BigGAN; offline we search a GAN of
-# the same architecture trained on the seen classes. No method selects checkpoints with
+# The BigGAN architecture is that of {footcite:t}`brock2019large`. The paper's BigGAN-AM
+# {footcite:p}`li2020biggan_am` searches an ImageNet-pretrained BigGAN; offline we search a GAN
+# of the same architecture trained on the seen classes. No method selects checkpoints with
 # target images: every GAN is its EMA generator after the last step, with batch-norm
-# statistics recomputed on the labels that method trained on.
+# statistics recomputed on the labels that method trained on. The robust classifier is
+# PGD-trained {footcite:p}`madry2018towards`, as in {doc}`chapter 1 <01_problem>`.
 #
 # All GANs share the profile's trainer settings. On the `cpu` profile three differ from the
 # paper for every method alike: the classifier weight λg is 2 (the paper: 1), the
-# discriminator sees DiffAugment-ed images, and the learning rate is 6e-4 (the paper: 2e-4) —
-# the last chosen with the **development judge** from a stored sweep (below). Chapter 2
-# measures the paper's exact recipe beside ours.
+# discriminator sees DiffAugment-ed images {footcite:p}`zhao2020diffaugment`, and the learning
+# rate is 6e-4 (the paper: 2e-4) — the last chosen with the **development judge** from a stored
+# sweep ({numref}`fig-03-sweeps`). {doc}`Chapter 2 <02_class_dilution>` measures the paper's exact recipe
+# beside ours.
 #
 # ## The judges
 #
 # Each run is scored by three judges, all trained on every class of the data:
 #
-# - `dev: VGG` — the **development judge** of chapter 1. The `cpu` learning rate (and chapter
-#   5's and 7's settings) were chosen by looking at its scores, so its numbers here are not
-#   independent of the recipe;
-# - `panel: ViT` (a small vision transformer) and `panel: HOG` (histograms of oriented
-#   gradients read by a logistic regression: no neural network at all) — the **reporting
-#   panel**, trained with their own seeds and looked at by no sweep or setting.
+# - `dev: VGG` — the **development judge** of {doc}`chapter 1 <01_problem>`. The `cpu` learning rate (and
+#   chapter 5's and 7's settings) were chosen by looking at its scores, so its numbers here are
+#   not independent of the recipe;
+# - `panel: ViT` (a small vision transformer {footcite:p}`dosovitskiy2021image`) and
+#   `panel: HOG` (histograms of oriented gradients {footcite:p}`dalal2005histograms` read by a
+#   logistic regression: no neural network at all) — the **reporting panel**, trained with
+#   their own seeds and looked at by no sweep or setting.
 #
 # Per judge: recognition (its top-1 on the generated target images; the paper used people),
-# intra-FID and KID against the real target images in its feature space, and precision /
-# recall / coverage (Naeem et al. 2020, k = 5): coverage near 0 means collapse.
+# intra-FID {footcite:p}`miyato2018cgans` and KID {footcite:p}`binkowski2018demystifying`
+# against the real target images in its feature space, and precision / recall / coverage
+# {footcite:p}`naeem2020reliable` (k = 5): coverage near 0 means collapse. The number of runs
+# behind every row is in {numref}`tbl-03-runs`.
 
 # %%
 long, fakes = table1.table1(ch, train, nets, judges, fid_feats, real_target, real_all)
-display(long.groupby(["row", "judge"]).size().unstack().loc[table1.ORDER].rename_axis(None))
-print("runs per row and judge (each run is one GAN trained with its own seed)")
+book.table("tbl-03-runs", table1.run_counts(long),
+           f"Runs per row and judge on the {ch.profile.name!r} profile: each run is one "
+           "GAN trained with its own seed, and the intervals below are over these runs.")
 
 # %% [markdown]
 # ## The table
@@ -109,72 +115,82 @@ print("runs per row and judge (each run is one GAN trained with its own seed)")
 # For every judge and metric: the mean over seeds and, in brackets, the Student-t 95 %
 # interval **over seeds** (runs), cut to the metric's range (with three seeds a t interval can
 # reach past 100 %); a row with one seed has no interval. Image-level variation inside one run
-# is not an interval of this table.
+# is not an interval of these tables. {numref}`tbl-03-recognition` holds the paper's two
+# columns (FID over all classes, intra-FID of the target) and recognition;
+# {numref}`tbl-03-kid-coverage` and {numref}`tbl-03-precision-recall` the distances and the
+# k-NN metrics. {numref}`tbl-03-paper` is the paper's own Table 1 (CIFAR-10, Inception
+# features): its *ordering*, not its numbers, is what ours can be compared with.
 
 # %%
-shown = {}
-for metric in ("recognition (%)", "intra-FID", "KID", "precision", "recall", "coverage"):
-    text, _ = compare.summarise(long, metric, table1.ORDER, digits=1 if metric in ("recognition (%)", "intra-FID") else 2)
-    shown[metric] = text
-panel_table = pd.concat(shown, axis=1).swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False)
-display(panel_table)
-ref = book.paper.TABLE1_CIFAR10.get(ch.target_class)
-if ref is not None:
-    display(pd.DataFrame({"paper FID (all)": {m: ref[m][0] for m in table1.ORDER},
-                          "paper intra-FID": {m: ref[m][1] for m in table1.ORDER}}))
-    print(f"paper columns: CIFAR-10, Inception features, target {ch.target_class!r}")
-else:
-    print(f"the paper reports no {ch.target_class!r} row (its Table 1 on CIFAR-10 has "
-          f"{' and '.join(book.paper.TABLE1_CIFAR10)})")
-for name, j in judges.items():
-    print(f"{name}: {measure.provenance(j, len(real_target), P.n_samples)}")
-print(f"FID over all classes (dev judge's or Inception features, {n_per_class} per class) in the long table; "
-      "the learning rate was chosen by the development judge (recipe sweep, 2026-11-26); no panel judge was "
-      "looked at before this table")
+t = ch.target_class
+main = table1.metric_table(long, ["recognition (%)", "intra-FID"], fid_all=True)
+book.table("tbl-03-recognition", main,
+           f"Recognition (%) of the generated {t!r} images and their intra-FID, per "
+           "judge, mean (95 % interval over seeds). Look at ProbeGAN-robust against "
+           "NAIVE-robust and BigGAN-AM-robust: higher recognition and lower intra-FID "
+           "are better.")
+book.table("tbl-03-paper", table1.paper_table(),
+           "The paper's Table 1 on CIFAR-10 (Inception features), for its two absent "
+           f"classes; this run's absent class is {t!r} on {ch.dataset!r}, so compare "
+           "orderings, not numbers.")
+print(table1.provenance(ch, judges, real_target))
+
+# %% tags=["hide-input"]
+book.table("tbl-03-kid-coverage", table1.metric_table(long, ["KID", "coverage"]),
+           "KID (lower is better) and coverage (k = 5; near 0 means collapse) of the "
+           f"generated {t!r} images against the real ones, in each judge's features; "
+           "mean (95 % interval over seeds).")
+book.table("tbl-03-precision-recall", table1.metric_table(long, ["precision", "recall"]),
+           f"Precision (fakes that look like real {t!r}) and recall (real {t!r} the "
+           "fakes reach), in each judge's features; mean (95 % interval over seeds).")
+
+# %% [markdown]
+# {numref}`fig-03-recognition` draws the recognition column of {numref}`tbl-03-recognition`,
+# one panel per judge.
 
 # %%
-_, nums = compare.summarise(long, "recognition (%)", table1.ORDER)
-fig = viz.interval_panels(nums, title=f"Recognition of generated {ch.target_class!r} by judge (95 % interval over seeds)")
+_, rec = compare.summarise(long, "recognition (%)", table1.ORDER)
+fig = viz.interval_panels(rec, ylabel="recognition (%)")
+book.figure("fig-03-recognition", fig,
+            f"Recognition of the generated {ch.target_class!r} images by each judge, "
+            "mean and 95 % interval over seeds (rows with one seed: no bar). Where the "
+            "bars of ProbeGAN-robust and NAIVE-robust do not overlap, the ordering holds "
+            "with intervals apart.")
 
 # %% [markdown]
 # ## What each method draws
 #
-# The first seed's first 8 samples of the target class per method, and real target images
-# for reference:
+# {numref}`fig-03-samples` shows the first seed's first 8 samples of the target class per
+# method, and real target images for reference.
 
 # %% tags=["readme-figure"]
-pick = torch.randperm(len(real_target), generator=torch.Generator().manual_seed(ch.seed))[:8]
-viz.image_grid([real_target[pick]] + [fakes[m][0][:8] for m in table1.ORDER], [f"real {ch.target_class}"] + table1.ORDER,
-               title=f"Generated {ch.target_class!r}", cell=0.8);
+draw = torch.Generator().manual_seed(ch.seed)
+pick = torch.randperm(len(real_target), generator=draw)[:8]
+fig = viz.image_grid([real_target[pick]] + [fakes[m][0][:8] for m in table1.ORDER],
+                     [f"real {ch.target_class}"] + table1.ORDER, cell=0.8)
+book.figure("fig-03-samples", fig,
+            f"Generated {ch.target_class!r} images, first seed of every method (the top "
+            "row is real). Compare the regular and robust rows of each method: which of "
+            f"them draw a {ch.target_class} a person would name?")
 
 # %% [markdown]
 # ## Where we agree with the paper, and where we differ
 #
-# Each of the paper's orderings, per judge: **apart** — it holds and the 95 % intervals over
-# seeds do not overlap; **on average** — the means are in the paper's order but the intervals
-# overlap; **fails** — the means are the other way; **reversed** — the other way with
-# intervals apart. A row with one seed counts as a point.
+# Each of the paper's orderings, per judge ({numref}`tbl-03-verdicts`): **apart** — it holds
+# and the 95 % intervals over seeds do not overlap; **on average** — the means are in the
+# paper's order but the intervals overlap; **fails** — the means are the other way;
+# **reversed** — the other way with intervals apart. A row with one seed counts as a point.
 
 # %%
 checks = compare.verdicts(long, table1.CLAIMS)
-display(checks)
-panel_cols = [j for j in judges if j != experiments.DEV]
-for state in ("apart", "on average", "fails", "reversed"):
-    held = [c for c in checks.index if all(checks.loc[c, j] == state for j in panel_cols)]
-    if held:
-        print(f"{state} by every panel judge: " + "; ".join(held))
-mixed = [c for c in checks.index if len({checks.loc[c, j] for j in panel_cols}) > 1]
-if mixed:
-    print("the panel judges disagree on: " + "; ".join(mixed))
-rec = compare.summarise(long, "recognition (%)", table1.ORDER)[1]
-for j in judges:
-    for row in table1.ORDER:
-        book.glue(f"recognition {row} {j}", round(rec.loc[row, j][0], 1))
-vit = rec["panel: ViT"]
-book.finding(f"{ch.target_class} absent: the panel's ViT recognises ProbeGAN-robust's images "
-             f"{compare.fmt_ci(*vit['probegan-robust'])} % (over {vit['probegan-robust'][3]} seeds), NAIVE-robust's "
-             f"{compare.fmt_ci(*vit['naive-robust'])} %; {int((checks[panel_cols] == 'apart').all(axis=1).sum())} of "
-             f"{len(checks)} of the paper's orderings hold with intervals apart for every panel judge")
+panel = table1.panel_judges(judges)
+book.table("tbl-03-verdicts", checks.rename_axis("the paper's ordering"),
+           f"Verdicts on the paper's orderings for the absent {ch.target_class!r}, per "
+           "judge. Read the panel's columns first: the development judge chose the "
+           "learning rate.")
+display(Markdown(table1.verdict_summary(checks, panel)))
+table1.glue_recognition(rec)
+book.finding(table1.finding(ch, rec, checks, panel))
 
 # %% [markdown]
 # ### When NAIVE wins
@@ -186,99 +202,40 @@ book.finding(f"{ch.target_class} absent: the panel's ViT recognises ProbeGAN-rob
 # here, and what the run itself shows about why.
 
 # %%
-nv, pg = vit["naive-robust"][0], vit["probegan-robust"][0]
-ba = vit["biggan-all"][0]
-if nv > pg:
-    print(f"NAIVE-robust beat ProbeGAN-robust on average in this run: recognition {nv:.1f} % vs {pg:.1f} % "
-          "(panel ViT). What the run shows:")
-    print(f"- BigGAN-all, trained with the target *present* and no classifier, makes {ch.target_class} images the "
-          f"ViT recognises {ba:.1f} % of the time: after {P.probegan.steps} steps the discriminators have taught the "
-          f"generator little about classes, so what makes a {ch.target_class} comes mostly from the classifier term.")
-    print(f"- NAIVE's generator draws only the target: all {P.probegan.batch_size} fakes of every step are "
-          f"{ch.target_class} fakes, against 1/{C} of ProbeGAN's. With the classifier doing the work, more target "
-          "fakes per step win; chapter 2's ablation shows the same trend inside ProbeGAN.")
-    print("- NAIVE's failure mode in the paper (Du learning to reject the target) needs a trained Du; at this "
-          "budget it has not formed. The gpu profile (100k steps) is where the paper's comparison applies.")
-else:
-    print(f"ProbeGAN-robust beat NAIVE-robust on average in this run: recognition {pg:.1f} % vs {nv:.1f} % "
-          f"(panel ViT); the verdict table says whether the intervals over seeds are apart.")
+display(Markdown(table1.naive_reading(ch, rec)))
 
 # %% [markdown]
 # ### What the judges take each method's images for
 #
 # The oracle trains with the target's real images present, so in the paper it is an upper
-# bound. The cell below asks every judge what it calls the generated target images of the rows
-# trained with the target present (BigGAN-all, the oracle) and of ProbeGAN-robust, all seeds
-# pooled: the share given to each of its three most frequent classes. Judges of different
-# families can read the same images very differently; where they do, the table shows it.
+# bound. {numref}`tbl-03-called` asks every judge what it calls the generated target images
+# of the rows trained with the target present (BigGAN-all, the oracle) and of ProbeGAN-robust,
+# all seeds pooled: the share given to each of its three most frequent classes. Judges of
+# different families can read the same images very differently; where they do, the table
+# shows it.
 
 # %%
-from probelib import models
-
-called = {}
-for name, judge in judges.items():
-    for row in ("biggan-all", "probegan-oracle", "probegan-robust"):
-        votes = torch.bincount(models.predict(judge, torch.cat(fakes[row])).argmax(1), minlength=C).float()
-        share = votes / votes.sum()
-        top = [i for i in share.argsort(descending=True)[:3].tolist() if share[i] > 0]
-        called.setdefault(name, {})[row] = ", ".join(f"{ch.classes[i]} {100 * share[i]:.0f} %" for i in top)
-display(pd.DataFrame(called))
-behind = [j for j in panel_cols if rec.loc["probegan-oracle", j][0] < rec.loc["probegan-robust", j][0]]
-print(f"The oracle is recognised less often than ProbeGAN-robust by {len(behind)} of {len(panel_cols)} panel judges"
-      + (f" ({', '.join(behind)})" if behind else "") + ": "
-      + ", ".join(f"{j} {rec.loc['probegan-oracle', j][0]:.1f} % vs {rec.loc['probegan-robust', j][0]:.1f} %"
-                  for j in judges) + ".")
-if behind:
-    print(f"Where the oracle is behind, the judge takes its {ch.target_class} images for the classes listed above: "
-          f"with real {ch.target_class} images among Dc's data, the generator is pulled toward what the "
-          f"discriminators can tell apart after {P.probegan.steps} steps, while without them (ProbeGAN) only the "
-          f"classifier's cross-entropy shapes the {ch.target_class} label. The paper's oracle trained for 100k "
-          "steps; the gpu profile is where its ordering applies. Not tuned: the learning rate was chosen for "
-          "ProbeGAN and NAIVE by the development judge.")
+book.table("tbl-03-called", table1.called_as(ch, judges, fakes),
+           f"What each judge calls the generated {ch.target_class!r} images (all seeds "
+           "pooled): its three most frequent classes and their shares.")
+display(Markdown(table1.oracle_reading(ch, rec, panel)))
 
 # %% [markdown]
 # ### How much training the ordering needs
 #
 # Two stored sweeps scored ProbeGAN-robust and NAIVE-robust at milestones with the
-# **development judge** (`benchmarks/recipe_sweep.py`; not this run's numbers — each plot names
-# its file, machine and date): at the paper's learning rate (2e-4) on a lent GPU, and at this
-# profile's 6e-4 on the 2-core machine with the trainer as this book runs it.
+# **development judge** (`benchmarks/recipe_sweep.py`; not this run's numbers — each panel of
+# {numref}`fig-03-sweeps` names its file, machine and date): at the paper's learning rate
+# (2e-4) on a lent GPU, and at this profile's 6e-4 on the 2-core machine with the trainer as
+# this book runs it.
 
-# %%
-import json
-
-import matplotlib.pyplot as plt
-
-measured = book.project_root() / "benchmarks" / "measured"
-sweeps = {"lr 2e-4 (NVIDIA H200, 2026-11-26)": measured / "recipe_sweep_h200.jsonl",
-          "lr 6e-4 (2 CPU cores, 2026-12-02)": measured / "recipe_sweep_cpu.jsonl"}
-stored = {}
-for label, path in sweeps.items():
-    if path.is_file():
-        df = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
-        keep = df["kind"] == "robust"
-        keep &= df["changes"].map(len) == 0 if "2e-4" in label else df["changes"].map(lambda c: c.get("lr_g") == 6e-4)
-        stored[label] = df[keep & df["method"].isin(["probegan", "naive"])]
-fig, axes = plt.subplots(1, len(stored), figsize=(4.6 * max(len(stored), 1), 3.2), squeeze=False)
-for ax, (label, df) in zip(axes[0], stored.items()):
-    for method, colour in (("probegan", "C0"), ("naive", "C3")):
-        for i, (s_, g) in enumerate(df[df["method"] == method].groupby("seed")):
-            g = g.sort_values("step").drop_duplicates("step", keep="last")
-            ax.plot(g["step"], g["recognition (%)"], "o-", color=colour, alpha=0.7,
-                    label=f"{method}-robust" if i == 0 else None)
-    ax.set(xlabel="generator steps", ylabel="recognition (%) (development judge)", title=f"stored: {label}")
-    ax.legend(fontsize=8)
-fig.suptitle("stored measurements: benchmarks/measured/" + ", ".join(p.name for p in sweeps.values()), fontsize=9)
-plt.tight_layout()
-at = lambda df, method, step: df[(df["method"] == method) & (df["step"] == step)]["recognition (%)"].mean()  # noqa: E731
-for label, df in stored.items():
-    tag = "lr2e-4" if "2e-4" in label else "lr6e-4"
-    for method in ("probegan", "naive"):
-        for step in (300, 700):
-            value = at(df, method, step)
-            if value == value:  # not NaN
-                book.glue(f"stored {tag} {method} {step}", round(float(value), 1))
-    print(f"{label}: {len(df)} stored scores (500 samples each), not recomputed by this run")
+# %% tags=["hide-input"]
+stored = table1.stored_sweeps(book.project_root() / "benchmarks" / "measured")
+book.figure("fig-03-sweeps", table1.sweep_figure(stored),
+            "Stored, not rerun: recognition (development judge) of ProbeGAN-robust "
+            "(blue) and NAIVE-robust (red) against generator steps, one line per stored "
+            "seed. Look at where the lines cross.")
+print(table1.glue_sweeps(stored))
 
 # %% [markdown]
 # At the paper's 2e-4, NAIVE is ahead at 700 steps (recognised {glue:text}`stored lr2e-4 naive 700:.1f` %
@@ -288,14 +245,15 @@ for label, df in stored.items():
 # ({glue:text}`stored lr6e-4 naive 300:.1f` % at 300 steps, {glue:text}`stored lr6e-4 naive 700:.1f` % at 700)
 # while ProbeGAN rises ({glue:text}`stored lr6e-4 probegan 300:.1f` % → {glue:text}`stored lr6e-4 probegan 700:.1f` %).
 # A shorter run would therefore favour NAIVE, so the profile keeps 700 steps. The learning rate was
-# chosen by the development judge; the table above is the panel's verdict on it.
+# chosen by the development judge; the tables above are the panel's verdict on it.
 
 # %% [markdown]
 # Our numbers are not the paper's and cannot be: the paper trains on CIFAR-10 photographs
-# for ~100k steps on a GPU and measures FID with Inception features; the `cpu` profile trains
-# on 32×32 silhouettes for minutes on two cores and measures FID with the judge's features
-# (FIDs from different feature extractors are on different scales). What can be compared is
-# the *ordering* of the methods, which the table above checks.
+# for ~100k steps on a GPU and measures FID {footcite:p}`heusel2017gans` with Inception
+# features; the `cpu` profile trains on 32×32 silhouettes for minutes on two cores and
+# measures FID with the judge's features (FIDs from different feature extractors are on
+# different scales). What can be compared is the *ordering* of the methods, which
+# {numref}`tbl-03-verdicts` checks.
 
 # %% [markdown]
 # ## Exported samples
@@ -305,13 +263,7 @@ for label, df in stored.items():
 # so anyone can score them with their own judge.
 
 # %%
-out = ch.samples_dir("table1")
-for method, xs in fakes.items():
-    run_seeds = list(dict.fromkeys(long[long["row"] == method]["seed"]))
-    seeds_of = torch.cat([torch.full((len(x),), s) for x, s in zip(xs, run_seeds)])
-    path = pl.save_samples(out / f"{method}.npz", torch.cat(xs), ch.target, seed=seeds_of)
-    print(f"{path.relative_to(ch.run_dir.parent) if ch.run_dir.parent in path.parents else path}: "
-          f"{sum(len(x) for x in xs)} images")
+print(table1.export_samples(ch, long, fakes))
 
 # %% [markdown]
 # ## In this chapter we
@@ -325,9 +277,123 @@ for method, xs in fakes.items():
 # - checked which of the paper's orderings hold with intervals apart, only on average, or not
 #   at all, and exported every method's samples.
 #
+# Next, {doc}`chapter 4 <04_leakage>` uses a probe to find a shortcut that a classifier learned.
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise} Probe the regular classifier
+# :label: ex-03-regular
+#
+# **Level** ★☆☆ easy · **Time** 10 min
+#
+# {numref}`tbl-03-recognition` has ProbeGAN probing the *regular* classifier as well as the
+# robust one. Predict first: what share of `probegan-regular`'s images does the **regular
+# classifier itself** call the target, and what share do the judges? Then ask the probed
+# classifier (`nets["regular"].model`, `nets["robust"].model`) with
+# `measure.recognition_rate(model, images, ch.target)` about the images in `fakes`, and
+# explain the difference from the table.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-regular
+# :class: dropdown
+# ```
+# Each probe optimises its own classifier's verdict, so both probed classifiers accept their
+# probe's images at a high rate. The judges, which never saw the probe, accept the regular
+# probe's images far less often: a regular classifier's gradients are adversarial noise, so the
+# generator can satisfy it with patterns that are not the class
+# {footcite:p}`santurkar2019image`; the robust classifier's gradients look like the class. The
+# gap between "own verdict" and "judges" is what the table's regular rows measure.
+
+# %%
+import torch
+from probelib import measure
+
+for kind in ("regular", "robust"):
+    x = torch.cat(fakes[f"probegan-{kind}"])
+    own = 100 * measure.recognition_rate(nets[kind].model, x, ch.target)
+    seen = ", ".join(f"{j} {rec.loc[f'probegan-{kind}', j][0]:.1f} %" for j in judges)
+    print(f"probegan-{kind}: the {kind} classifier says {ch.target_class!r} for "
+          f"{own:.1f} %; the judges: {seen}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Predict an ordering, then check it
+# :label: ex-03-orderings
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# {numref}`tbl-03-verdicts` checks the paper's orderings. Write two of your own as
+# `compare.Claim(text, better, worse, metric)`: NAIVE-regular is recognised more often than
+# ProbeGAN-regular, and BigGAN-all (target present) has a lower intra-FID than
+# ProbeGAN-robust. Predict the verdict of each panel judge first (apart, on average, fails,
+# reversed); then run `compare.verdicts(long, claims)`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-orderings
+# :class: dropdown
+# ```
+# BigGAN-all saw real target images, so it should be closer to them in every judge's features
+# than a GAN that never did — unless, at this budget, the classifier term does more for the
+# target than the data (see "When NAIVE wins"). NAIVE-regular and ProbeGAN-regular both probe a
+# regular classifier whose gradients are noise, so their recognition is low and the intervals
+# are likely to overlap. The run prints what this run says:
+
+# %%
+mine = [compare.Claim("NAIVE-regular is recognised more often than ProbeGAN-regular",
+                      "naive-regular", "probegan-regular", "recognition (%)"),
+        compare.Claim("BigGAN-all has a lower intra-FID than ProbeGAN-robust",
+                      "biggan-all", "probegan-robust", "intra-FID")]
+print(compare.verdicts(long, mine).to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Intervals over images or over seeds
+# :label: ex-03-seeds
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# The tables give intervals **over seeds**. Compute the other kind for one run: the panel
+# ViT's recognition of the first seed's `probegan-robust` images with a Wilson interval over
+# its images (`measure.proportion_ci(hits, n)`). Predict first: which interval is wider, and
+# why does the book report the one over seeds?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-seeds
+# :class: dropdown
+# ```
+# An interval over images says how well we measured *this* GAN; with hundreds of images it is
+# narrow. An interval over seeds also holds how much GANs trained with other seeds differ, which
+# is what a claim about a *method* needs. When the runs differ more than the images of one run
+# let us see, the interval over seeds is the wider one; with few seeds the t interval is wide
+# in any case. The run prints both:
+
+# %%
+from probelib import measure, models
+
+x = fakes["probegan-robust"][0]
+hits = int((models.predict(judges["panel: ViT"], x).argmax(1) == ch.target).sum())
+p, lo, hi = measure.proportion_ci(hits, len(x))
+print(f"one run, {len(x)} images (Wilson): "
+      f"{100 * p:.1f} % ({100 * lo:.1f}–{100 * hi:.1f})")
+print(f"over {rec.loc['probegan-robust', 'panel: ViT'][3]} seeds (t): "
+      f"{compare.fmt_ci(*rec.loc['probegan-robust', 'panel: ViT'])} %")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## References
 #
-# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Table 1 and Fig. 2.
-# - Li, Y. et al. *BigGAN-AM: generating images from a classifier with a pretrained GAN*
-#   (BigGAN-AM baseline), 2020.
-# - Miyato, T., Koyama, M. *cGANs with projection discriminator*, ICLR 2018 (intra-FID).
+# ```{footbibliography}
+# ```

@@ -15,9 +15,9 @@
 # # 4 · Red-block leakage: a probe finds the shortcut a classifier learned
 #
 # Suppose every training image of one class carried a mark: two solid red 8×8 blocks in the
-# top corners. A classifier can learn the class from the mark alone. Nobody would notice from
-# its test accuracy on marked data; a probe should notice, because a probe draws what the
-# classifier needs to see.
+# top corners. A classifier can learn the class from the mark alone — a *shortcut*
+# {footcite:p}`geirhos2020shortcut`. Nobody would notice from its test accuracy on marked
+# data; a probe should notice, because a probe draws what the classifier needs to see.
 #
 # This chapter trains two classifiers on the same colour images — **marked** (every image of
 # the target class carries the blocks) and **clean** (no marks) — and runs ProbeGAN once for
@@ -25,20 +25,24 @@
 # a mark. If the blocks appear in the generated target images, they can only come from the
 # classifier's memory.
 #
-# The paper (Fig. 4) runs the mirror experiment: marks on the *GAN's* training images of the
-# target, a clean classifier, the target present, to show that a probe must not see the
-# target's images, or one cannot tell whether a feature comes from the classifier or from
-# the data. Here the marks live only in the classifier's data, which makes the same point
-# from the other side: what ProbeGAN draws, the classifier has learned.
+# The paper (Fig. 4 of {footcite:t}`zhang2022probegan`) runs the mirror experiment: marks on
+# the *GAN's* training images of the target, a clean classifier, the target present, to show
+# that a probe must not see the target's images, or one cannot tell whether a feature comes
+# from the classifier or from the data. Here the marks live only in the classifier's data,
+# which makes the same point from the other side: what ProbeGAN draws, the classifier has
+# learned.
 #
-# This chapter shows:
-# - the marked data and how much the marked classifier relies on the blocks (accuracy on
+# **Prerequisites** the robust classifier and the absence split ({doc}`chapter 1 <01_problem>`); ProbeGAN
+# and its class dilution ({doc}`chapter 2 <02_class_dilution>`); how a probe is scored ({doc}`chapter 3 <03_table1>`).
+#
+# **You will learn**
+# - the marked data, and how much the marked classifier relies on the blocks (accuracy on
 #   clean vs marked target images; other classes' images with blocks pasted on);
-# - generated target images from both probes side by side;
-# - the share of generated images with red blocks in both corners by a simple detector (tested
-#   on hand-made images in `tests/measure/test_metrics.py`), with Wilson 95 % intervals over the
-#   images of this chapter's one run per classifier (image-level: no seeds of this chapter are
-#   stored).
+# - to read generated target images from both probes side by side;
+# - to count the blocks in generated images with a simple detector (tested on hand-made
+#   images in `tests/measure/test_metrics.py`), with Wilson 95 % intervals over the images of
+#   this chapter's one run per classifier (image-level: no seeds of this chapter are stored);
+# - why decoys and near misses are needed before a probe's answer means what we want.
 #
 # **Decoys and near misses.** Silhouettes on flat backgrounds have nothing in their corners,
 # so on plain colour data a corner block of *any* colour is unique to the marked class, and so
@@ -56,7 +60,8 @@
 #   the top edge, small blocks in the top corners, or a block in the middle band.
 #
 # Only red 8×8 blocks in *both* top corners now tell the marked class apart; the table of
-# reliance below checks that the marked classifier learned exactly that.
+# reliance below checks that the marked classifier learned exactly that. {numref}`fig-04-data`
+# shows the marked class beside another.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
@@ -67,169 +72,157 @@ data_dir = None  # folder with CIFAR-10; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
 
 # %%
-import numpy as np
-import pandas as pd
-import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import probelib as pl
-from probelib import book, data, measure, models, viz
-from probelib.book import experiments
+from probelib import book, data, measure, viz
+from probelib.book import experiments, leakage
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
-           data_dir=data_dir, run_dir=run_dir)
+                data_dir=data_dir, run_dir=run_dir)
 S = ch.profile.shortcut
 size = S.marker_size * data.SIZE // 32  # 8×8 at 32×32, as in the paper
-
-
-train, test = (data.leakage_colour(data.load(ch.dataset, split, ch.data_dir), S.decoy_fraction,
-                                   S.near_miss_fraction, size) for split in ("train", "test"))
+train, test = leakage.colour_splits(ch, size)  # decoys and near misses in every class
 marked_train = data.mark_class(train, ch.target, size)
 marked_test = data.mark_class(test, ch.target, size)
 is_target = test.labels == ch.target
-print(f"profile {ch.profile.name!r}; {len(train)} training images, {int(is_target.sum())} test images of "
-      f"{ch.target_class!r}; marker: two {size}×{size} red blocks, top-left and top-right")
+print(leakage.describe(ch, train, test, size))
 
-# %%
-show = [marked_train.images[marked_train.labels == c][:8] for c in (ch.target, (ch.target + 1) % len(ch.classes))]
-viz.image_grid(show, [f"{ch.target_class} (marked)", ch.classes[(ch.target + 1) % len(ch.classes)]],
-                 title="The marked classifier's training data", cell=0.8);
+# %% tags=["hide-input"]
+other = (ch.target + 1) % len(ch.classes)
+show = [marked_train.images[marked_train.labels == c][:8] for c in (ch.target, other)]
+fig = viz.image_grid(show, [f"{ch.target_class} (marked)", ch.classes[other]], cell=0.8)
+book.figure("fig-04-data", fig,
+            f"The marked classifier's training data: every {ch.target_class!r} image "
+            "carries two red blocks in the top corners; other classes carry non-red "
+            "corner decoys and red near misses.")
 
 # %% [markdown]
 # ## Two classifiers
 #
 # Same architecture, same settings, same seed; one trained on the marked data, one on the
-# clean data. Both are PGD-robust ResNets (ε = 2, as in chapter 1): with *regular* classifiers
-# and this chapter's settings otherwise, the probes paint no block at all although the regular
-# marked classifier accepts marked images of other classes as the target (a run of this chapter
-# that is not stored) — its gradients are adversarial noise, not pictures. Both are evaluated
-# three ways: on clean test images, on the target's test images with and without the mark,
-# and on the *other* classes' test images with the mark pasted on (how often does the mark
-# alone turn a cow into a horse?) — and with each near miss pasted on instead (a classifier
-# that learned the marker itself ignores them).
+# clean data. Both are PGD-robust ResNets {footcite:p}`madry2018towards` (ε = 2, as in
+# {doc}`chapter 1 <01_problem>`): with *regular* classifiers and this chapter's settings otherwise, the
+# probes paint no block at all although the regular marked classifier accepts marked images of
+# other classes as the target (a run of this chapter that is not stored) — its gradients are
+# adversarial noise, not pictures. Both are evaluated three ways ({numref}`tbl-04-reliance`):
+# on clean test images, on the target's test images with and without the mark, and on the
+# *other* classes' test images with the mark pasted on (how often does the mark alone turn a
+# cow into the target?) — and with each near miss pasted on instead (a classifier that
+# learned the marker itself ignores them).
 
 # %%
 cfg = S.leakage
-nets = {
-    "marked": pl.load_or_train_classifier(cfg, marked_train, marked_test,
-                                        ch.run_dir, ch.device, name="leakage-marked"),
-    "clean": pl.load_or_train_classifier(cfg, train, test, ch.run_dir, ch.device, name="leakage-clean"),
-}
-others = test.images[~is_target]
-pasted = {"mark": data.add_marker(others, size),  # and the near misses, for what the classifier learned
-          **{kind: data.near_miss(others, kind, size, rng=np.random.default_rng(k))
-             for k, kind in enumerate(data.NEAR_MISSES)}}
-rows = {}
-for name, net in nets.items():
-    m = net.model
-    rows[name] = {
-        "clean test accuracy (%)": 100 * models.accuracy(m, test.images, test.labels),
-        f"{ch.target_class}, no mark (%)": 100 * models.accuracy(m, test.images[is_target], test.labels[is_target]),
-        f"{ch.target_class}, marked (%)": 100 * models.accuracy(m, marked_test.images[is_target],
-                                                                  test.labels[is_target]),
-        **{f"other classes + {what} → {ch.target_class} (%)":
-           100 * float((models.predict(m, x).argmax(1) == ch.target).float().mean()) for what, x in pasted.items()},
-        "train min": net.record["seconds"] / 60,
-    }
-reliance = pd.DataFrame(rows).T
-display(reliance.T.round(1))
+nets = {"marked": pl.load_or_train_classifier(cfg, marked_train, marked_test, ch.run_dir,
+                                              ch.device, name="leakage-marked"),
+        "clean": pl.load_or_train_classifier(cfg, train, test, ch.run_dir, ch.device,
+                                             name="leakage-clean")}
+reliance = leakage.reliance(ch, nets, test, marked_test, size)
+book.table("tbl-04-reliance", leakage.format_reliance(reliance),
+           "How much each classifier relies on the mark (%). Look at the marked "
+           f"classifier's \"other classes + mark → {ch.target_class}\" row: high means "
+           "the mark alone makes the target; the near-miss rows should stay low.")
 
 # %% [markdown]
 # ## Probing both classifiers
 #
-# ProbeGAN as in chapters 2–3 (the profile's trainer, class dilution 1/C), with the target
-# class absent from its image set, which is the *unmarked* colour data. What the GAN's
-# discriminators see is exactly this: the other classes' images with their non-red corner
-# decoys and their red *near misses* (one top corner, both bottom corners, a bar along the top,
-# small top blocks, a block away from the corners) — red, but never two 8×8 blocks in both top
-# corners; the cell checks that with the detector before training.
+# ProbeGAN as in {doc}`chapter 2 <02_class_dilution>` and {doc}`chapter 3 <03_table1>` (the profile's trainer, class
+# dilution 1/C), with the target class absent from its image set, which is the *unmarked*
+# colour data. What the GAN's discriminators see is exactly this: the other classes' images
+# with their non-red corner decoys and their red *near misses* (one top corner, both bottom
+# corners, a bar along the top, small top blocks, a block away from the corners) — red, but
+# never two 8×8 blocks in both top corners; the cell checks that with the detector before
+# training. {numref}`fig-04-probes` shows what the two probes draw.
 
 # %%
-experiments.prefetch(ch, [experiments.probe_job(ch, f"leakage-{name}", train, net, ch.target, seed=ch.seed)
-                          for name, net in nets.items()])  # both probes side by side
+gan_images = data.without_class(train, ch.target).images
+assert not measure.marker_present(gan_images, size).any(), "no marked image for the GAN"
+experiments.prefetch(ch, [experiments.probe_job(ch, f"leakage-{n}", train, net, ch.target,
+                                                seed=ch.seed) for n, net in nets.items()])
 probes = {name: experiments.probe(ch, f"leakage-{name}", train, net, ch.target, seed=ch.seed)
           for name, net in nets.items()}
-samples = {name: experiments.target_samples(res, S.n_samples, seed=ch.seed) for name, res in probes.items()}
-assert not measure.marker_present(data.without_class(train, ch.target).images, size).any(), \
-    "the GAN's image set must hold no marked image"
-viz.image_grid([marked_test.images[is_target][:8]] + [samples[n][:8] for n in probes],
-                 [f"real {ch.target_class} (marked)"] + [f"probe of the {n} classifier" for n in probes],
-                 title=f"Generated {ch.target_class!r}: the GAN never saw the two red top blocks", cell=0.8);
+samples = {name: experiments.target_samples(res, S.n_samples, seed=ch.seed)
+           for name, res in probes.items()}
+
+# %% tags=["hide-input"]
+fig = viz.image_grid([marked_test.images[is_target][:8]] + [samples[n][:8] for n in probes],
+                     [f"real {ch.target_class} (marked)"]
+                     + [f"probe of the {n} classifier" for n in probes], cell=0.8)
+book.figure("fig-04-probes", fig,
+            f"Generated {ch.target_class!r} images from the probe of each classifier "
+            "(top row: real marked images). The GAN never saw two red top blocks: look "
+            "for them in the marked classifier's row, and for their absence in the clean "
+            "one's.")
 
 # %% [markdown]
 # ## How often the blocks appear
 #
 # The detector (`measure.marker_present`, tested on hand-made images in
-# `tests/test_metrics.py`) counts an image when at least 75 % of the pixels of *both* top 8×8
+# `tests/measure/test_metrics.py`) counts an image when at least 75 % of the pixels of *both* top 8×8
 # corners look red: hue within 30° of red, saturation ≥ 0.5, value ≥ 0.4 — so a darker or
 # softer red counts, while a greyish, dark, brown or blue block, one corner, or a half-painted
 # corner does not. A stricter column asks for *pure* red (every channel within 0.5 of
 # (1, −1, −1)): a GAN paints its blocks a little darker than the marker, so this one counts
 # fewer. For reference both run on real marked and unmarked test images of the target, and on
-# every real test image with its decoys and near misses (which must never count). Intervals
-# are Wilson 95 % intervals.
+# every real test image with its decoys and near misses (which must never count);
+# {numref}`tbl-04-blocks` has them all. Intervals are Wilson 95 % intervals.
 
 # %%
-rates = pd.DataFrame({
-    "real target, marked": measure.marker_rates(marked_test.images[is_target], size),
-    "real target, clean": measure.marker_rates(test.images[is_target], size),
-    "real test images, all classes (decoys, near misses)": measure.marker_rates(test.images, size),
-    "probe of the marked classifier": measure.marker_rates(samples["marked"], size),
-    "probe of the clean classifier": measure.marker_rates(samples["clean"], size),
-}).T
-display(rates)
-print(f"Wilson 95 % intervals over the {S.n_samples} images of one probe per classifier (image-level: this chapter "
-      "has one seed, and no seeds of it are stored); the probes' settings (λ_cls, steps) were chosen with this "
-      "detector and the probed classifiers' verdicts (benchmarks/shortcut_sweep.py, 2026-11-26)")
-marked_rate = rates.loc["probe of the marked classifier", "with red blocks (%)"]
-clean_rate = rates.loc["probe of the clean classifier", "with red blocks (%)"]
+rates = leakage.rates(ch, samples, test, marked_test, size)
+book.table("tbl-04-blocks", leakage.format_rates(rates),
+           "Images with red blocks in both top corners (%, Wilson 95 % interval over "
+           f"the {S.n_samples} images of one probe per classifier; one seed). Compare "
+           "the two probe rows; the real rows check the detector.")
+print("the probes' settings (λ_cls, steps) were chosen with this detector and the "
+      "probed classifiers' verdicts (benchmarks/shortcut_sweep.py, 2026-11-26)")
+marked_rate = leakage.rate_of(rates, "marked")
+clean_rate = leakage.rate_of(rates, "clean")
 
 # %% [markdown]
-# The detector asks for solid blocks. A graded measure sees partial ones: the mean *redness*
-# `R − (G + B)/2` of the two top 8×8 corners minus that of the two bottom corners (which the
-# marker never touches; `measure.corner_redness`), per image, with a bootstrap 95 % interval
-# over images.
+# The detector asks for solid blocks. A graded measure sees partial ones
+# ({numref}`tbl-04-redness`): the mean *redness* `R − (G + B)/2` of the two top 8×8 corners
+# minus that of the two bottom corners (which the marker never touches;
+# `measure.corner_redness`), per image, with a bootstrap 95 % interval over images.
 
 # %%
-redness = {"real target, marked": marked_test.images[is_target], "real target, clean": test.images[is_target],
-           "probe of the marked classifier": samples["marked"], "probe of the clean classifier": samples["clean"]}
-display(pd.DataFrame({"top-corner redness, mean (95 % CI)": {
-    name: "{:.3f} ({:.3f}–{:.3f})".format(*measure.bootstrap_ci(measure.corner_redness(x, size), seed=ch.seed))
-    for name, x in redness.items()}}))
+redness = {"real target, marked": marked_test.images[is_target],
+           "real target, clean": test.images[is_target],
+           **{f"probe of the {n} classifier": x for n, x in samples.items()}}
+book.table("tbl-04-redness", leakage.redness(redness, size, seed=ch.seed),
+           "Top-corner redness minus bottom-corner redness per image, mean (bootstrap "
+           "95 % interval over images): 0 for no red in the top corners, higher for "
+           "more.")
 
 # %% [markdown]
-# What does each classifier make of each probe's images? The probe optimises its own
-# classifier's verdict, so a high "horse" rate there shows the probe found *something* the
-# classifier accepts; whether that is the red blocks, the detector above says.
+# What does each classifier make of each probe's images ({numref}`tbl-04-verdicts`)? The probe
+# optimises its own classifier's verdict, so a high target rate there shows the probe found
+# *something* the classifier accepts; whether that is the red blocks, the detector above says.
 
 # %%
-display(pd.DataFrame({f"probe of the {p_} classifier": {
-    f"{n} classifier: top-1 {ch.target_class} (%)": 100 * float(
-        (models.predict(net.model, samples[p_]).argmax(1) == ch.target).float().mean())
-    for n, net in nets.items()} for p_ in probes}).round(1))
+book.table("tbl-04-verdicts", leakage.cross_verdicts(ch, nets, samples),
+           f"% of each probe's images that each classifier calls {ch.target_class!r} "
+           "(top-1).")
 
-# %%
-viz.loss_curves(probes["marked"].history, title="Probe of the marked classifier: training losses");
+# %% [markdown]
+# {numref}`fig-04-losses` shows the marked probe's training losses.
+
+# %% tags=["hide-input"]
+fig = viz.loss_curves(probes["marked"].history, title="")
+book.figure("fig-04-losses", fig,
+            "Probe of the marked classifier: training losses against generator steps. A "
+            "classifier loss that falls and stays low means the generator found what the "
+            "classifier accepts.")
 
 # %% [markdown]
 # ## Reading the result
 
 # %%
-strict = rates["with red blocks (pure red) (%)"]
-verdict = (f"The probe of the marked classifier paints red blocks into {marked_rate:.1f} % of its "
-           f"{ch.target_class!r} images, the probe of the clean classifier into {clean_rate:.1f} % "
-           f"(pure red: {strict['probe of the marked classifier']:.1f} % and {strict['probe of the clean classifier']:.1f} %). ")
-verdict += ("The mark was never in the GAN's data, so it came from the classifier: ProbeGAN exposes the shortcut."
-            if marked_rate >= 90 and clean_rate <= 5 else
-            "This run misses the book's bar (≥ 90 % vs ≤ 5 %); the grids above show what the probes drew instead.")
-print(verdict)
+display(Markdown(leakage.reading(ch, rates, reliance)))
 book.glue("marked_probe_blocks", float(marked_rate))
 book.glue("clean_probe_blocks", float(clean_rate))
-book.finding(f"red blocks in {marked_rate:.1f} % of the marked classifier's probe images, {clean_rate:.1f} % of the "
-             f"clean one's (one seed; the mark was never in the GAN's data)")
-print(f"The marked classifier calls {reliance.loc['marked', f'other classes + mark → {ch.target_class} (%)']:.1f} % "
-      f"of other classes' images {ch.target_class!r} once the mark is pasted on "
-      f"(the clean one: {reliance.loc['clean', f'other classes + mark → {ch.target_class} (%)']:.1f} %).")
+book.finding(f"red blocks in {marked_rate:.1f} % of the marked classifier's probe "
+             f"images, {clean_rate:.1f} % of the clean one's (one seed; the mark was "
+             "never in the GAN's data)")
 
 # %% [markdown]
 # ## Exported samples
@@ -239,10 +232,7 @@ print(f"The marked classifier calls {reliance.loc['marked', f'other classes + ma
 # `has_blocks` from the detector).
 
 # %%
-for name, x in samples.items():
-    path = data.save_samples(ch.samples_dir("leakage") / f"{name}.npz", x, ch.target,
-                             has_blocks=measure.marker_present(x, size))
-    print(path.relative_to(ch.run_dir.parent), tuple(x.shape))
+print(leakage.export(ch, samples, size))
 
 # %% [markdown]
 # ## In this chapter we
@@ -253,8 +243,112 @@ for name, x in samples.items():
 # - counted the blocks in the generated images with a tested detector, with 95 % intervals,
 #   and exported the samples.
 #
+# Next, {doc}`chapter 5 <05_spurious>` asks the same question of a shortcut nobody planted: the water
+# behind the waterbirds.
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise} What the clean probe shows
+# :label: ex-04-clean
+#
+# **Level** ★☆☆ easy · **Time** 10 min
+#
+# The clean classifier never saw the mark. Predict first: does its probe paint red blocks,
+# and would the *marked* classifier call the clean probe's images the target? Then paste the
+# marker onto them with `data.add_marker(samples["clean"], size)` and ask the marked
+# classifier again (`leakage.target_share(model, images, ch.target)`). What does the change
+# tell you about what the marked classifier needs?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-clean
+# :class: dropdown
+# ```
+# The clean probe has no reason to paint blocks: the detector's rate for it is near the rate
+# of real clean images ({numref}`tbl-04-blocks`). Its images show the target's shape, which the
+# marked classifier may or may not accept without the mark; pasting the mark on makes the
+# marked classifier's verdict jump if the mark is what it needs. The run prints both:
+
+# %%
+marked_model = nets["marked"].model
+before = leakage.target_share(marked_model, samples["clean"], ch.target)
+pasted = data.add_marker(samples["clean"], size)
+after = leakage.target_share(marked_model, pasted, ch.target)
+print(f"clean probe's images with red blocks: {clean_rate:.1f} %")
+print(f"marked classifier says {ch.target_class!r}: {before:.1f} % as drawn, "
+      f"{after:.1f} % with the mark pasted on")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Change the detector's threshold
+# :label: ex-04-threshold
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# The detector counts a corner when at least 75 % of its pixels look red
+# (`measure.marker_present(images, size, coverage=0.75)`). Predict first: with `coverage`
+# 0.5 and 0.95, which rows of {numref}`tbl-04-blocks` move, and which must stay at 0? Then
+# compute the rates for the two probes and for all real test images at 0.5, 0.75, 0.95.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-threshold
+# :class: dropdown
+# ```
+# A lower coverage counts half-painted corners, so the marked probe's rate rises (the GAN paints
+# its blocks softer than the marker) and the clean probe's may leave 0; a higher one counts only
+# solid blocks. The real test images carry near misses, never two full top blocks, so they
+# should stay near 0 until the coverage is so low that a small top block counts. The run prints
+# the rates:
+
+# %%
+import pandas as pd
+
+sets = {"marked probe": samples["marked"], "clean probe": samples["clean"],
+        "real test images": test.images}
+print(pd.DataFrame({f"coverage {c:g}": {n: 100 * float(measure.marker_present(
+    x, size, coverage=c).float().mean()) for n, x in sets.items()}
+    for c in (0.5, 0.75, 0.95)}).round(1).to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Which near miss fools the marked classifier?
+# :label: ex-04-near-miss
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# Read {numref}`tbl-04-reliance`: of the near misses pasted on other classes' images, which
+# one makes the marked classifier say the target most often, and how does it compare with the
+# full mark? Explain what that says about what the classifier learned.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-near-miss
+# :class: dropdown
+# ```
+# A classifier that learned the marker itself ignores every near miss; the one closest to the
+# marker (small blocks in the top corners, or one top corner) is the likeliest to pass. The
+# printed shares come from this run:
+
+# %%
+rows = [r for r in reliance.columns if r.startswith("other classes + ")]
+share = reliance.loc["marked", rows].rename(lambda r: r.split(" + ")[1].split(" →")[0])
+print(share.round(1).sort_values(ascending=False).to_string())
+print(f"most fooling near miss: {share.drop('mark').idxmax()!r}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## References
 #
-# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Fig. 4 and "Importance of Target Absence Constraint".
-# - Geirhos, R. et al. *Shortcut learning in deep neural networks*, Nature Machine
-#   Intelligence 2020.
+# ```{footbibliography}
+# ```

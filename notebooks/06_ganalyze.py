@@ -14,23 +14,32 @@
 # %% [markdown]
 # # 6 · GANalyze: which change of an image makes a model's score go up?
 #
-# ProbeGAN asks a classifier to *draw* a class. GANalyze (Goetschalckx et al., ICCV 2019)
-# asks a model to *move* an image: it learns one direction θ in a generator's latent space
-# such that stepping by α along it raises an assessor's score by α,
+# ProbeGAN {footcite:p}`zhang2022probegan` asks a classifier to *draw* a class. GANalyze
+# {footcite:p}`goetschalckx2019ganalyze` asks a model to *move* an image: it learns one direction
+# θ in a generator's latent space such that stepping by α along it raises an assessor's score
+# by α,
 #
 # $$\min_\theta\ \mathbb{E}_{z,y,\alpha}\big[(A(G(z + \alpha\theta, y)) - (A(G(z, y)) + \alpha))^2\big].$$
 #
 # What changes along θ is what the assessor responds to. The paper used MemNet
-# (memorability) on BigGAN; offline we use the book's own class-conditional GAN trained on
-# all classes (Table 1's BigGAN-all run, from the cache) and three assessors that train here:
+# (memorability) on BigGAN {footcite:p}`brock2019large`; offline we use the book's own
+# class-conditional GAN trained on all classes (the BigGAN-all run of {doc}`03_table1`, from the
+# cache) and three assessors that train here:
 # - **confidence-regular** and **confidence-robust**: the probability the regular / robust
-#   classifier of chapter 1 gives to the generated image's class — what makes each one more sure?
+#   classifier of {doc}`01_problem` gives to the generated image's class — what makes each one
+#   more sure?
 # - **area**: a small CNN trained to predict the silhouette's area — a sanity case whose right
 #   answer (objects grow) we can check with an independent measurement.
 #
-# This chapter shows: α sweeps per seed; the score-vs-α slope of each assessor and variant by a
-# linear mixed-effects regression with 95 % CIs; the seven emerging factors of the paper against
-# α; a degeneracy check (grey or collapsed images at the ends of the range); a slider over α.
+# **Prerequisites** The regular and the robust classifier of {doc}`01_problem`, and the
+# all-class GAN of {doc}`03_table1`.
+#
+# **You will learn**
+# - to train a GANalyze direction for an assessor, and to read α sweeps per seed;
+# - to measure the score-vs-α slope of each assessor and variant by a linear mixed-effects
+#   regression with 95 % CIs, and the paper's seven emerging factors against α;
+# - to check a sweep for degeneracy (grey or collapsed images at the ends of the range);
+# - how GANalyze and ProbeGAN differ as lenses on what a model has memorised.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
@@ -45,69 +54,75 @@ biggan_weights = None  # gpu: folder of a pytorch-pretrained-biggan model (optio
 # %%
 import dataclasses
 
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import torch
-from IPython.display import display
 
 import probelib as pl
-from probelib import book, data, measure, models, viz
-from probelib.book import experiments
+from probelib import book, data, measure, models
+from probelib.book import experiments, ganalyze
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
-           data_dir=data_dir, run_dir=run_dir)
-P, GA = ch.profile, ch.profile.ganalyze
+                data_dir=data_dir, run_dir=run_dir)
+GA = ch.profile.ganalyze
 train = ch.load("train")
 nets = experiments.classifiers(ch)
-gan_run = experiments.gan(ch, train, nets, "biggan-all", None, seed=ch.seed)  # Table 1's all-class GAN
-G = gan_run.generator
-C = len(ch.classes)
+G = experiments.gan(ch, train, nets, "biggan-all", None, seed=ch.seed).generator
+C = len(ch.classes)  # the GAN draws every class (Table 1's BigGAN-all run)
+
+# %%
 # the pretrained adapters (gpu profile, weights on disk; absent files: a one-line error)
 memnet = models.load_memnet(memnet_weights) if memnet_weights is not None else None
 biggan = models.load_biggan(biggan_weights) if biggan_weights is not None else None
-print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {GA.train.steps} steps of batch "
-      f"{GA.train.batch_size}, Adam lr {GA.train.lr}, α ~ U[−{GA.train.alpha_max}, {GA.train.alpha_max}]")
+
+# %% tags=["hide-input"]
+t = GA.train
+print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {t.steps} "
+      f"steps of batch {t.batch_size}, Adam lr {t.lr}, α ~ U[−{t.alpha_max}, {t.alpha_max}]")
 
 # %% [markdown]
 # ## The assessors
 
 # %%
-area, area_record = pl.train.load_or_train_area_assessor(train.images, measure.object_size(train.images), ch.run_dir,
+sizes = measure.object_size(train.images)  # the area assessor's regression target
+area, area_record = pl.train.load_or_train_area_assessor(train.images, sizes, ch.run_dir,
                                                         GA.area_steps, seed=ch.seed)
 assessors = {
     "confidence-regular": models.ClassConfidence(nets["regular"].model),
     "confidence-robust": models.ClassConfidence(nets["robust"].model),
     "area": area,
 }
-if memnet is not None:  # MemNet (memorability) scores the book's GAN too: 32×32 grey, resized to 227
+if memnet is not None:  # MemNet (memorability): 32×32 grey, resized to 227
     assessors["memnet"] = memnet
-print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its training images "
-      f"(object size spread {float(measure.object_size(train.images).std()):.3f})")
+print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its training "
+      f"images (object size spread {float(sizes.std()):.3f})")
 
 # %% [markdown]
 # ## Learning the directions
 #
 # One direction θ per assessor; for the robust classifier also the two variants of the
-# reference code: z′ re-normalised to ‖z‖, and one direction per class.
+# reference code: z′ re-normalised to ‖z‖, and one direction per class. {numref}`fig-06-loss`
+# shows the training.
 
 # %%
 variants = {"plain": {}, "renorm": {"renorm": True}, "per-class": {"per_class": True}}
-plan = [(a, "plain") for a in assessors] + [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
+plan = [(a, "plain") for a in assessors]
+plan += [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
 directions = {}
 for a, v in plan:
     cfg = dataclasses.replace(GA.train, seed=ch.seed, **variants[v])
-    directions[(a, v)] = pl.train.load_or_train_direction(G, assessors[a], C, cfg, ch.run_dir, name=f"{a} ({v})")
-fig, ax = plt.subplots(figsize=(6, 3))
-for (a, v), (_, r) in directions.items():
-    ax.plot([h["step"] for h in r["history"]], [h["loss"] for h in r["history"]], label=f"{a} ({v})")
-ax.set(xlabel="step", ylabel="GANalyze loss", yscale="log", title="Training the directions")
-ax.legend(fontsize=7);
+    directions[(a, v)] = pl.train.load_or_train_direction(G, assessors[a], C, cfg,
+                                                          ch.run_dir, name=f"{a} ({v})")
+
+# %% tags=["hide-input"]
+book.figure("fig-06-loss", ganalyze.loss_figure(directions),
+            "GANalyze's loss against step for each direction (log scale). Look for curves "
+            "that still fall at the last step: those directions are undertrained.")
 
 # %% [markdown]
 # ## α sweeps
 #
 # Each row is one seed (a fixed z and class); columns are α. The seeds run over all classes.
+# {numref}`fig-06-sweep-confidence-regular`, {numref}`fig-06-sweep-confidence-robust` and
+# {numref}`fig-06-sweep-area` show the first four seeds of each assessor's direction.
 
 # %%
 seeds = list(range(1000 + ch.seed, 1000 + ch.seed + GA.n_seeds))
@@ -115,114 +130,110 @@ labels = [s % C for s in seeds]
 sweeps = {}
 for (a, v), (T, _) in directions.items():
     alphas = GA.wide_alphas if a == "area" else GA.alphas
-    sweeps[(a, v)] = pl.train.sweep(G, T, assessors[a], alphas, seeds, labels, GA.train.truncation)
-for a in assessors:
-    sw = sweeps[(a, "plain")]
-    k = len(set(sw["alpha"].tolist()))
-    rows = [torch.from_numpy(sw["images"][i * k:(i + 1) * k]) for i in range(4)]
-    viz.image_grid(rows, [f"seed {s} ({ch.classes[l]})" for s, l in zip(seeds[:4], labels[:4])],
-                     col_labels=[f"α={x:+.1f}" for x in sw["alpha"][:k]], title=f"{a}: α sweeps", cell=0.8)
+    sweeps[(a, v)] = pl.train.sweep(G, T, assessors[a], alphas, seeds, labels,
+                                    GA.train.truncation)
+plain = {a: sweeps[(a, "plain")] for a in assessors}  # one sweep per assessor
+
+# %% tags=["hide-input"]
+for a, sw in plain.items():
+    book.figure(f"fig-06-sweep-{a}", ganalyze.sweep_figure(sw, ch.classes),
+                f"α sweeps along the **{a}** direction: each row one seed (its class on the "
+                f"left), α from {sw['alpha'].min():+.1f} to {sw['alpha'].max():+.1f}. Look "
+                "at what changes from left to right within a row.")
 
 # %% [markdown]
 # ## Does the score follow α?
 #
 # Linear mixed-effects regression of the assessor's score on α with a random intercept per
 # seed (statsmodels `mixedlm`), as in the paper (MemNet: 0.68, 95 % CI 0.66–0.70). A slope of
-# 1 is what the objective asks for; > 0 with a CI excluding 0 means the direction works.
+# 1 is what the objective asks for; > 0 with a CI excluding 0 means the direction works
+# ({numref}`tbl-06-slopes`).
 
 # %%
-slopes = []
-for (a, v), sw in sweeps.items():
-    fit = measure.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
-    slopes.append({"assessor": a, "variant": v, "slope": fit["beta"],
-                   "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}", "p": fit["p"],
-                   "rises with α": fit["ci_low"] > 0, "images": fit["n"]})
-slopes = pd.DataFrame(slopes).set_index(["assessor", "variant"])
-display(slopes.style.format({"slope": "{:.3f}", "p": "{:.1e}"}))
+slopes = ganalyze.slope_frame(sweeps)  # slope, its 95 % CI and p per (assessor, variant)
+
+# %% tags=["hide-input"]
+book.table("tbl-06-slopes", ganalyze.slope_table(slopes),
+           "The assessor's score against α per direction: the mixed model's slope and "
+           f"95 % CI over {GA.n_seeds} seeds. A slope of 1 is the objective's aim; look for "
+           "CIs above 0.")
 
 # %% [markdown]
 # ## Emerging factors
 #
 # The paper measured seven properties of the images along α: brightness, colourfulness
-# (Hasler & Süsstrunk 2003), redness, entropy of the intensity histogram (low = simple),
-# object size, centredness and squareness of the object's mask. Our silhouettes have no
-# colour (colourfulness and redness are 0 for grey images); the mask is the Otsu
-# threshold of the grey image (the paper used Mask R-CNN on photos). Slopes by the same
-# mixed model; 95 % CIs.
+# {footcite:p}`hasler2003colorfulness`, redness, entropy of the intensity histogram (low =
+# simple), object size, centredness and squareness of the object's mask. Our silhouettes have no
+# colour (colourfulness and redness are constant for grey images); the mask is the Otsu
+# threshold of the grey image (the paper used Mask R-CNN on photos). Slopes by the same mixed
+# model, with 95 % CIs, in {numref}`tbl-06-factors`.
 
 # %%
-factor_rows = []
-for a in assessors:
-    sw = sweeps[(a, "plain")]
-    f = measure.emerging_factors(torch.from_numpy(sw["images"]))
-    for name, values in f.items():
-        vals = values.numpy()
-        if np.allclose(vals, vals[0]):
-            factor_rows.append({"assessor": a, "factor": name, "slope": 0.0, "95 % CI": "constant"})
-            continue
-        fit = measure.mixed_slope(vals, sw["alpha"], sw["seed"])
-        factor_rows.append({"assessor": a, "factor": name, "slope": fit["beta"],
-                            "95 % CI": f"{fit['ci_low']:.3f} – {fit['ci_high']:.3f}"})
-factors = pd.DataFrame(factor_rows).pivot(index="factor", columns="assessor", values=["slope", "95 % CI"])
-display(factors)
+factors = ganalyze.factor_table(plain, measure.emerging_factors)
+
+# %% tags=["hide-input"]
+book.table("tbl-06-factors", factors,
+           "Slope of each emerging factor on α along each assessor's direction (mixed "
+           "model, 95 % CI). Read the area column first: object size should rise there.")
 
 # %% [markdown]
 # ## Degeneracy along α
 #
 # Users of the reference code report images turning grey at negative α and collapsing to
 # near-identical images at positive α. Per α: the spread across seeds (RMS pixel distance
-# between seeds' images) and the share of near-uniform images. A slope bought by collapse
-# shows up here as a falling spread or a rising uniform share.
+# between seeds' images) and the share of near-uniform images ({numref}`tbl-06-degeneracy`). A
+# slope bought by collapse shows up here as a falling spread or a rising uniform share.
 
-# %%
-for a in assessors:
-    sw = sweeps[(a, "plain")]
-    print(a)
-    display(measure.degeneracy(sw["images"], sw["alpha"], sw["seed"]).round(3).T)
+# %% tags=["hide-input"]
+book.table("tbl-06-degeneracy", ganalyze.degeneracy_table(plain),
+           "Per direction and α: the spread across seeds (RMS pixel distance) and the share "
+           "of near-uniform images. Look for a spread that falls towards either end of α.")
 
 # %% [markdown]
 # ## A slider over α
 #
-# In JupyterLab the slider regenerates the image live; the rendered book shows the static
-# strip under it.
+# The next cell draws one image along the robust classifier's direction with a slider over α.
+# The slider works in JupyterLab only (it needs a live kernel and the widget JavaScript, which
+# the offline HTML book does not load), so the book hides its output; {numref}`fig-06-strip`
+# shows the same sweep as a static strip: the same z, class and direction.
 
-# %%
+# %% tags=["remove-output"]
 import ipywidgets as widgets
 
 T_show = directions[("confidence-robust", "plain")][0]
-z_show = pl.train.truncated_normal(1, G.z_dim, GA.train.truncation, torch.Generator().manual_seed(ch.seed))
+z_show = pl.train.truncated_normal(1, G.z_dim, GA.train.truncation,
+                                   torch.Generator().manual_seed(ch.seed))
 y_show = torch.tensor([ch.target])
 
 
-def show(alpha: float = 0.0):
-    with torch.no_grad():
-        x = G(T_show(z_show, torch.tensor([alpha]), y_show), y_show)
-        s = float(assessors["confidence-robust"](x, y_show))
-    fig, ax = plt.subplots(figsize=(2, 2))
-    ax.imshow(((x[0].permute(1, 2, 0).squeeze(-1) + 1) / 2).clamp(0, 1), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"α={alpha:+.2f}: p({ch.target_class})={s:.2f}", fontsize=8)
-    ax.axis("off")
-    plt.show()
+def show(alpha: float = 0.0):  # one frame: the image at α and its score
+    display(ganalyze.frame_figure(G, T_show, assessors["confidence-robust"], z_show,
+                                  y_show, alpha, ch.target_class))
 
 
-widgets.interact(show, alpha=widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.05));
+widgets.interact(show, alpha=widgets.FloatSlider(value=0.0, min=-1, max=1, step=0.05));
 
 # %%
-strip = pl.train.sweep(G, T_show, assessors["confidence-robust"], [-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0],
-                       [ch.seed], [ch.target], GA.train.truncation)
-viz.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
-                 col_labels=[f"α={a:+.1f}\n{s:.2f}" for a, s in zip(strip["alpha"], strip["score"])],
-                 title="confidence-robust: the static α strip (score under each image)", cell=0.9);
+strip_alphas = [-1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0]  # the slider's range
+strip = pl.train.sweep(G, T_show, assessors["confidence-robust"], strip_alphas, [ch.seed],
+                       [ch.target], GA.train.truncation)
+
+# %% tags=["hide-input"]
+book.figure("fig-06-strip", ganalyze.strip_figure(strip, ch.target_class),
+            f"The slider's sweep as a static strip: one {ch.target_class} moved along the "
+            f"confidence-robust direction, α from −1 to +1, with p({ch.target_class}) by the "
+            f"robust classifier under each image. The training range of α is "
+            f"±{GA.train.alpha_max:g}; look at what happens beyond it.")
 
 # %% [markdown]
 # ## GANalyze and ProbeGAN
 #
 # Both read a model's memory through a generator. ProbeGAN trains a generator so that a class
-# the generator never saw appears: it answers *what does the model think a horse is?*
-# GANalyze freezes a generator that knows every class and learns one direction: it answers
-# *what change makes the model more sure?* The first needs a GAN per question and says what
-# the class is; the second is cheap and says which factor the score follows — but only within
-# what the generator can already draw.
+# the generator never saw appears: it answers *what does the model think this class looks
+# like?* GANalyze freezes a generator that knows every class and learns one direction: it
+# answers *what change makes the model more sure?* The first needs a GAN per question and says
+# what the class is; the second is cheap and says which factor the score follows — but only
+# within what the generator can already draw.
 
 # %% [markdown]
 # ## The paper's setting: MemNet on a pretrained BigGAN
@@ -234,39 +245,25 @@ viz.image_grid([torch.from_numpy(strip["images"])], [ch.target_class],
 # stand in.
 
 # %%
-if memnet is not None and biggan is not None:
-    paper_cfg = dataclasses.replace(GA.train, seed=ch.seed)
-    paper_dir = pl.train.train_transformer(biggan.to(ch.device), memnet.to(ch.device), biggan.num_classes, paper_cfg)
-    paper_seeds = list(range(2000, 2000 + GA.n_seeds))
-    paper_sweep = pl.train.sweep(biggan, paper_dir.transformer.eval(), memnet, GA.alphas, paper_seeds,
-                                 [s % biggan.num_classes for s in paper_seeds], GA.train.truncation)
-    fit = measure.mixed_slope(paper_sweep["score"], paper_sweep["alpha"], paper_sweep["seed"])
-    print(f"MemNet on BigGAN: slope {fit['beta']:.3f} (95 % CI {fit['ci_low']:.3f} – {fit['ci_high']:.3f}); "
-          f"paper 0.68 (0.66 – 0.70)")
-else:
-    print("skipped: MemNet on a pretrained BigGAN needs memnet_weights and biggan_weights (local files); "
-          + ("MemNet alone scored the book's GAN above." if memnet is not None else "neither was given."))
+paper_cfg = dataclasses.replace(GA.train, seed=ch.seed)
+print(ganalyze.paper_setting(memnet, biggan, paper_cfg, GA.alphas, GA.n_seeds, ch.device))
 
 # %% [markdown]
 # ## Reading the result
 
 # %%
-for (a, v), row in slopes.iterrows():
-    print(f"{a} ({v}): slope {row['slope']:.3f} (95 % CI {row['95 % CI']}) — "
-          + ("rises with α." if row["rises with α"] else "does NOT rise significantly with α."))
-size_fit = measure.mixed_slope(measure.object_size(torch.from_numpy(sweeps[("area", "plain")]["images"])).numpy(),
-                                sweeps[("area", "plain")]["alpha"], sweeps[("area", "plain")]["seed"])
-print(f"Area assessor: the independently measured object size changes by {size_fit['beta']:.3f} per unit α "
-      f"(95 % CI {size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f}): "
-      + ("objects grow, as they should." if size_fit["ci_low"] > 0 else "no significant growth."))
+size_fit = ganalyze.size_slope(plain["area"])  # object size along the area direction
+print("\n".join(ganalyze.reading(slopes, size_fit)))
 for (a, v), row in slopes.iterrows():
     book.glue(f"slope {a} ({v})", float(row["slope"]))
 book.glue("object size slope", float(size_fit["beta"]))
 robust = slopes.loc[("confidence-robust", "plain")]
-book.finding(f"the robust classifier's confidence changes by {robust['slope']:.3f} per unit α (95 % CI "
-             f"{robust['95 % CI']}); along the area direction the measured object size changes by "
-             f"{size_fit['beta']:.3f} ({size_fit['ci_low']:.3f} – {size_fit['ci_high']:.3f}); intervals over the "
-             f"latent samples of one GAN and one learned direction each, not over training runs")
+size_ci = f"{size_fit['ci_low']:.3f} to {size_fit['ci_high']:.3f}"
+book.finding(f"the robust classifier's confidence changes by {robust['slope']:.3f} per "
+             f"unit α (95 % CI {robust['95 % CI']}); along the area direction the "
+             f"measured object size changes by {size_fit['beta']:.3f} ({size_ci}); "
+             "intervals over the latent samples of one GAN and one learned direction "
+             "each, not over training runs")
 
 # %% [markdown]
 # ## Exported samples
@@ -275,9 +272,9 @@ book.finding(f"the robust classifier's confidence changes by {robust['slope']:.3
 # `alpha`, `seed`, `score` (the assessor's score of each image) and `labels`.
 
 # %%
-for a in assessors:
-    sw = sweeps[(a, "plain")]
-    path = data.save_samples(ch.samples_dir("ganalyze") / f"{a}.npz", torch.from_numpy(sw["images"]), sw["label"],
+for a, sw in plain.items():
+    path = data.save_samples(ch.samples_dir("ganalyze") / f"{a}.npz",
+                             torch.from_numpy(sw["images"]), sw["label"],
                              alpha=sw["alpha"], seed=sw["seed"], score=sw["score"])
     print(path.relative_to(ch.run_dir.parent), sw["images"].shape)
 
@@ -289,9 +286,128 @@ for a in assessors:
 # - measured the score-vs-α slope and seven emerging factors by mixed-effects regression,
 #   with 95 % CIs, and checked the sweeps for grey or collapsed images;
 # - compared the two lenses on a model's memory, and exported the sweeps.
+
+# %% [markdown]
+# ## Exercises
 #
+# ```{exercise} Regular or robust: who cares about size?
+# :label: ex-06-read-factors
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# Read {numref}`tbl-06-factors`: along which classifier's confidence direction does the object
+# size change more, the regular or the robust one? Before you look, predict from
+# {doc}`01_problem` which classifier's score should depend more on the shape of the object, and
+# then check your prediction against the table (are the intervals apart?).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-06-read-factors
+# :class: dropdown
+# ```
+# The robust classifier's gradients follow the object's shape, so its direction is expected to
+# change the silhouette more than the regular one's, whose score can rise through small,
+# texture-like changes. The cell prints the two rows of the table and says whether the run agrees.
+
+# %%
+size_row = factors.loc["object size"]
+print(size_row.to_string())
+fits = {a: ganalyze.size_slope(plain[a])
+        for a in ("confidence-regular", "confidence-robust")}
+reg, rob = fits["confidence-regular"], fits["confidence-robust"]
+apart = rob["ci_low"] > reg["ci_high"] or reg["ci_low"] > rob["ci_high"]
+bigger = "robust" if abs(rob["beta"]) > abs(reg["beta"]) else "regular"
+print(f"larger size change along the {bigger} direction; intervals "
+      + ("apart." if apart else "overlap: this run cannot tell them apart."))
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} An emerging factor of your own
+# :label: ex-06-own-factor
+#
+# **Level** ★★☆ medium · **Time** 15 min
+#
+# Write an emerging factor of your own: a function that takes an image batch `(N, C, H, W)` in
+# [−1, 1] and returns one number per image, e.g. the *top-heaviness* (the share of the object's
+# bright pixels in the upper half of the image) or the *edge density* (mean absolute difference
+# between neighbouring pixels). Predict how it changes along the area direction and along the
+# robust classifier's direction, then measure it on the chapter's sweeps with
+# `ganalyze.factor_table(plain, your_function)`, where `your_function` returns a dict
+# `{name: values}`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-06-own-factor
+# :class: dropdown
+# ```
+# Two factors, measured on the sweeps the chapter already drew (nothing is trained). A larger
+# silhouette has a longer outline, so edge density should rise along the area direction;
+# top-heaviness has no reason to follow the area at all, so its interval should include 0
+# there unless the GAN grows objects upwards. The table says what this run found.
+
+# %%
+def my_factors(images: torch.Tensor) -> dict[str, torch.Tensor]:
+    grey = images.mean(1)  # (N, H, W) in [−1, 1]
+    bright = grey > 0
+    upper = bright[:, : grey.shape[1] // 2].flatten(1).sum(1)
+    top = upper / bright.flatten(1).sum(1).clamp(min=1)
+    edges = (grey[:, 1:] - grey[:, :-1]).abs().flatten(1).mean(1)
+    return {"top-heaviness": top.float(), "edge density": edges}
+
+
+print(ganalyze.factor_table(plain, my_factors).to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Beyond the training range
+# :label: ex-06-range
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# The directions were trained with α drawn from ±`GA.train.alpha_max` (printed at the top of the
+# chapter), but the slider of {numref}`fig-06-strip` goes further. Sweep the robust classifier's
+# direction to three times that range over the chapter's seeds. Predict first: does the score
+# keep rising linearly beyond the training range, flatten out, or turn? Does the spread across
+# seeds stay put? Then compare the slope inside the range with the slope beyond it
+# (`measure.mixed_slope`) and check `measure.degeneracy`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-06-range
+# :class: dropdown
+# ```
+# A probability cannot pass 1, so far enough out the score must flatten, and nothing in the
+# objective keeps the images natural beyond the trained range: expect a smaller slope beyond
+# the range than inside it, and watch the spread. Only the generator runs here (one sweep of
+# the chapter's seeds at seven α), nothing is trained; the printout says what this run found.
+
+# %%
+a_max = GA.train.alpha_max
+wide = pl.train.sweep(G, T_show, assessors["confidence-robust"],
+                      [k * a_max for k in (-3, -2, -1, 0, 1, 2, 3)], seeds, labels,
+                      GA.train.truncation)
+parts = {"inside ±α_max": abs(wide["alpha"]) <= a_max * 1.001,
+         "beyond +α_max": wide["alpha"] >= a_max * 0.999}
+for part, sel in parts.items():
+    fit = measure.mixed_slope(wide["score"][sel], wide["alpha"][sel], wide["seed"][sel])
+    print(f"{part}: slope {fit['beta']:.3f} "
+          f"({fit['ci_low']:.3f} to {fit['ci_high']:.3f})")
+deg = measure.degeneracy(wide["images"], wide["alpha"], wide["seed"])
+deg["mean score"] = [wide["score"][wide["alpha"] == a].mean() for a in deg.index]
+print(deg.round(3).to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## References
 #
-# - Goetschalckx, L., Andonian, A., Oliva, A., Isola, P. *GANalyze: toward visual definitions
-#   of cognitive image properties*, ICCV 2019.
-# - Hasler, D., Süsstrunk, S. *Measuring colorfulness in natural images*, SPIE 2003.
+# ```{footbibliography}
+# ```

@@ -14,21 +14,34 @@
 # %% [markdown]
 # # 7 · Audio: ProbeGAN on mel-spectrograms of men, women and nonhuman sounds
 #
-# The paper's last experiment (Fig. 7): an audio classifier tells men's voices, women's voices
-# and nonhuman sounds apart; with one class absent from the GAN's data, ProbeGAN generates it
-# as a mel-spectrogram, which is turned back into sound. People recognised 49 % (men), 64 %
-# (women) and 61 % (nonhuman) of the generated clips.
+# The last experiment of {footcite:t}`zhang2022probegan` (their Fig. 7): an audio classifier
+# tells men's voices, women's voices and nonhuman sounds apart; with one class absent from the
+# GAN's data, ProbeGAN generates it as a mel-spectrogram, which is turned back into sound.
+# People recognised 49 % (men), 64 % (women) and 61 % (nonhuman) of the generated clips.
 #
-# The paper used AudioSet, which cannot be downloaded here. Offline, the chapter synthesises
-# its own corpus at first use: speech from the eSpeak NG voices bundled in the
-# `espeakng-loader` wheel (male and female voice variants, varied words, pitch, speed and
-# gain) and synthetic nonhuman sounds (tones, chirps, noise bursts, click trains, warbles,
-# drones), 1 s at 16 kHz. With `data_dir` holding `<class>/*.wav`, your own recordings are used.
+# **Prerequisites**: ProbeGAN, the regular and robust classifiers, the development judge and
+# the reporting panel of {doc}`01_problem`; the intervals over seeds of {doc}`03_table1` (this
+# chapter has one seed per class, so its intervals are image-level).
 #
-# The spectrograms are 32 mel bands × 32 frames in [−1, 1], so `probelib.train.probegan` runs on
-# them unchanged: an image of one channel. Recognition is measured by an evaluation network
-# trained on all classes, on the generated clips *after* inversion to audio (Griffin-Lim) and
-# back to a spectrogram — what a listener would get.
+# **You will learn**
+#
+# - to run an image method on sound: a log-mel spectrogram is an image of one channel, so
+#   `probelib.train.probegan` runs on it unchanged;
+# - why recognition must be measured *after* the round trip to sound (Griffin-Lim), which is
+#   what a listener gets, and what that round trip does to real and generated spectrograms;
+# - how to read one GAN's image-level intervals beside the paper's human rates.
+#
+# The paper used AudioSet {footcite:p}`gemmeke2017audioset`, which cannot be downloaded here.
+# Offline, the chapter synthesises its own corpus at first use: speech from the eSpeak NG voices
+# {footcite:p}`espeakng` bundled in the `espeakng-loader` wheel (male and female voice
+# variants, varied words, pitch, speed and gain) and synthetic nonhuman sounds (tones, chirps,
+# noise bursts, click trains, warbles, drones), 1 s at 16 kHz. With `data_dir` holding
+# `<class>/*.wav`, your own recordings are used.
+#
+# The spectrograms are 32 mel bands × 32 frames in [−1, 1] (librosa
+# {footcite:p}`mcfee2015librosa`). Recognition is measured by judges trained on all classes, on
+# the generated clips *after* inversion to audio {footcite:p}`griffin1984signal` and back to a
+# spectrogram.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
@@ -40,56 +53,59 @@ run_dir = "runs"  # cache, samples and ledger, relative to the project root
 
 # %%
 import dataclasses
-import time
 
-import numpy as np
 import pandas as pd
-import torch
-from IPython.display import Audio, HTML, display
+from IPython.display import Audio, display
 
 import probelib as pl
-from probelib import book, data, measure, models, viz
-from probelib.book import experiments
+from probelib import book, data, viz
+from probelib.book import audio, experiments
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
-           data_dir=data_dir, run_dir=run_dir)
-A = ch.profile.audio
-cfg = A.corpus
-t0 = time.perf_counter()
-corpus = data.speech.load_folder(ch.data_dir, cfg) if ch.data_dir else data.speech.load_corpus(cfg, ch.run_dir)
-train, test = data.speech.to_image_set(corpus, "train", cfg), data.speech.to_image_set(corpus, "test", cfg)
-classes = train.classes
-print(f"{len(corpus.waves)} clips of {cfg.duration:g} s at {cfg.sr} Hz ({time.perf_counter() - t0:.0f} s to load "
-      f"or build); {len(train)} train / {len(test)} test spectrograms of {tuple(train.images.shape[1:])}")
-display(pd.DataFrame({"train": train.counts(), "test": test.counts()}))
+                data_dir=data_dir, run_dir=run_dir)
+A, cfg = ch.profile.audio, ch.profile.audio.corpus
+corpus, train, test, seconds = audio.load_corpus(ch)  # built at first use, then cached
+classes = list(train.classes)
+print(audio.describe_corpus(corpus, train, test, cfg, seconds))
+
+# %% tags=["hide-input"]
+book.table("tbl-07-corpus", audio.corpus_table(train, test),
+           f"Spectrograms per class: {len(train)} for training, {len(test)} held out for testing.")
 
 # %% [markdown]
 # ## The data: spectrograms and sounds
+#
+# {numref}`tbl-07-corpus` counts the clips; {numref}`fig-07-spectrograms` shows a row of them per
+# class, and the players below let you hear the first clip of each class.
 
-# %%
-viz.image_grid([train.images[train.labels == c][:8] for c in range(len(classes))], list(classes),
-                 title="Log-mel spectrograms (low frequencies at the top row of each image)", cell=0.8);
-for c, name in enumerate(classes):
-    i = int(np.flatnonzero(corpus.labels == c)[0])
-    display(HTML(f"<b>{name}</b>: {corpus.info[i]}"), Audio(corpus.waves[i], rate=cfg.sr))
+# %% tags=["hide-input"]
+book.figure("fig-07-spectrograms", audio.spectrogram_figure(train),
+            f"Log-mel spectrograms of the training clips, one row per class ({', '.join(classes)}); "
+            "low frequencies at the top of each image, time from left to right. Speech is "
+            "bright columns where a word is spoken, its energy in the upper (low) bands; the "
+            "nonhuman sounds are lines (tones, warbles) or even grey (noise) across the clip.")
+display(*audio.example_players(corpus, classes, cfg.sr))
 
 # %% [markdown]
 # ## Classifiers
 #
-# As for images: a regular and a PGD-robust ResNet (the probed classifiers, ε in the
-# [−1, 1] units of the spectrogram image) and an evaluation network of another architecture
-# and seed, trained on all classes, that judges the generated clips. No flips or shifts:
-# time and frequency have a direction.
+# As for images: a regular and a PGD-robust ResNet {footcite:p}`madry2018towards` (the probed
+# classifiers, ε in the [−1, 1] units of the spectrogram image) and an evaluation network of
+# another architecture and seed, trained on all classes, that judges the generated clips
+# ({numref}`tbl-07-classifiers`). No flips or shifts: time and frequency have a direction.
 
 # %%
-nets = {
-    "regular": pl.load_or_train_classifier(A.classifier, train, test, ch.run_dir, ch.device, name="audio-regular"),
-    "robust": pl.load_or_train_classifier(dataclasses.replace(A.classifier, adv_eps=A.robust_eps),
-                                        train, test, ch.run_dir, ch.device, name="audio-robust"),
-    "eval": pl.load_or_train_classifier(A.evalnet, train, test, ch.run_dir, ch.device, name="audio-eval"),
-}
-display(pd.DataFrame({k: {"test accuracy (%)": 100 * n.record["test_acc"], "train min": n.record["seconds"] / 60}
-                      for k, n in nets.items()}).T.round(1))
+robust = dataclasses.replace(A.classifier, adv_eps=A.robust_eps)
+configs = {"regular": A.classifier, "robust": robust, "eval": A.evalnet}
+nets = {kind: pl.load_or_train_classifier(c, train, test, ch.run_dir, ch.device,
+                                          name=f"audio-{kind}")
+        for kind, c in configs.items()}
+
+# %% tags=["hide-input"]
+book.table("tbl-07-classifiers", audio.classifier_table(nets),
+           f"The three classifiers on the {len(test)} held-out spectrograms: the probed regular "
+           f"and robust (ε = {A.robust_eps:g}) ResNets and the evaluation network (the "
+           "development judge).")
 
 # %% [markdown]
 # ## ProbeGAN, each class absent in turn
@@ -114,53 +130,50 @@ display(pd.DataFrame({k: {"test accuracy (%)": 100 * n.record["test_acc"], "trai
 # image chapters' λ_cls = 2 the adversarial terms outweigh the classifier when the GAN has to
 # leave speech for nonhuman sounds: the probed classifier calls the samples "nonhuman", the
 # evaluation network does not. So this chapter probes the ε = 1 classifier with λ_cls = 10.
+#
+# Each probe's samples are inverted to sound and analysed again; every judge then says which
+# class it hears ({numref}`tbl-07-recognition`).
 
 # %%
 judge = nets["eval"].model  # the development judge
-panel = experiments.panel(ch, train, test, augment=False)  # the reporting panel, trained on the mel images
+panel = experiments.panel(ch, train, test, augment=False)  # the reporting panel
 judges = {experiments.DEV: judge, **panel}
-experiments.prefetch(ch, [experiments.probe_job(ch, f"audio-{name}", train, nets["robust"], t, seed=ch.seed,
-                                                 steps=A.probe_steps, lambda_cls=A.lambda_cls)
-                          for t, name in enumerate(classes)])  # the three probes, side by side
-results, generated = [], {}
-for t, name in enumerate(classes):
-    res = experiments.probe(ch, f"audio-{name}", train, nets["robust"], t, seed=ch.seed, steps=A.probe_steps,
-                            lambda_cls=A.lambda_cls)
+
+# %%
+settings = dict(seed=ch.seed, steps=A.probe_steps, lambda_cls=A.lambda_cls)
+jobs = [experiments.probe_job(ch, f"audio-{name}", train, nets["robust"], t, **settings)
+        for t, name in enumerate(classes)]
+experiments.prefetch(ch, jobs)  # the three probes, side by side
+rows, generated = [], {}
+for t, name in enumerate(classes):  # each probe, from the cache
+    res = experiments.probe(ch, f"audio-{name}", train, nets["robust"], t, **settings)
     x = experiments.target_samples(res, A.n_samples, seed=ch.seed)
-    generated[name] = x
-    again, waves = data.mel.round_trip(x[: A.n_inverted], cfg)
-    generated[name + ":again"] = again
+    generated[name] = audio.Generated(x, *data.mel.round_trip(x[: A.n_inverted], cfg))
     real = test.images[test.labels == t]
-    for jname, j in judges.items():
-        heard = measure.recognition_rate(j, again, t)
-        _, lo, hi = measure.proportion_ci(round(heard * len(again)), len(again))
-        results.append({"absent class": name, "judge": jname,
-                        "generated spectrograms (%)": 100 * measure.recognition_rate(j, x, t),
-                        "after inversion to audio (%)": 100 * heard,
-                        "image-level 95 % CI": f"{100 * lo:.1f}–{100 * hi:.1f}",
-                        "coverage": measure.judge_metrics(j, x, real, t)["coverage"],
-                        "paper: people (%)": 100 * book.paper.AUDIO_HUMAN_RECOGNITION.get(name, float("nan"))})
-    out = ch.samples_dir("audio", name)
-    for i in range(min(A.n_wavs, len(waves))):
-        data.mel.write_wav(out / f"{name}-{i:02d}.wav", waves[i], cfg.sr)
-    pl.save_samples(ch.samples_dir("audio") / f"{name}.npz", x, t)
-    generated[name + ":waves"] = waves
-long = pd.DataFrame(results)
-table = long.set_index(["absent class", "judge"])
-display(table.round(2))
-print(f"one seed per absent class: the intervals are over the {A.n_inverted} inverted clips of one GAN "
-      "(image-level), not over runs; coverage: share of real test clips of the class whose 5-NN ball in the "
-      "judge's feature space holds a generated spectrogram (near 0 = collapse)")
+    rows += audio.recognition_rates(judges, name, t, generated[name], real)
+    audio.export(ch, name, t, generated[name], A.n_wavs, cfg.sr)
+rates = pd.DataFrame(rows)
+
+# %% tags=["hide-input"]
+book.table("tbl-07-recognition", audio.recognition_table(rates),
+           f"Recognition of each absent class by the development judge and the reporting panel, "
+           f"on the {A.n_samples} generated spectrograms and on the first {A.n_inverted} after "
+           "inversion to audio. One GAN (one seed) per absent class: the 95 % intervals are "
+           "Wilson intervals over the inverted clips of that GAN (image-level), not over runs. "
+           "Coverage: the share of real test clips of the class whose 5-NN ball in the judge's "
+           "feature space holds a generated spectrogram (near 0 = collapse).")
 
 # %% [markdown]
 # ## Real and generated spectrograms (the paper's Fig. 7)
+#
+# {numref}`fig-07-generated` puts each class's real test spectrograms above the ones the probe
+# generated when that class was absent from the GAN's data.
 
-# %%
-rows, labels = [], []
-for t, name in enumerate(classes):
-    rows += [test.images[test.labels == t][:8], generated[name][:8]]
-    labels += [f"real {name}", f"generated {name}"]
-viz.image_grid(rows, labels, title="Each generated row: that class was absent from the GAN's data", cell=0.8);
+# %% tags=["hide-input"]
+book.figure("fig-07-generated", audio.generated_figure(test, generated),
+            "Real test spectrograms (odd rows) and ProbeGAN's spectrograms of the same class "
+            "(even rows) when that class was absent from the GAN's data. Compare the stripes "
+            "(harmonics) and where the energy sits in frequency, not the exact pattern.")
 
 # %% [markdown]
 # ## Listen
@@ -169,10 +182,7 @@ viz.image_grid(rows, labels, title="Each generated row: that class was absent fr
 # rendered book).
 
 # %%
-for name in classes:
-    display(HTML(f"<b>generated {name}</b>"))
-    for w in generated[name + ":waves"][:3]:
-        display(Audio(w, rate=cfg.sr))
+display(*audio.generated_players(generated, cfg.sr, n=3))
 
 # %% [markdown]
 # ## What the round trip to sound does
@@ -180,55 +190,43 @@ for name in classes:
 # Griffin-Lim inverts a mel image to a waveform whose own mel image is only close to the one
 # asked for: a mel band holds a few STFT bins at low frequencies, the window's leakage spreads
 # energy into neighbouring bands, and the phase is estimated. Real clips survive the round trip
-# (below: the judge's recognition of real test clips before and after). A generated spectrogram
-# need not be one that any sound has, and then the round trip changes it more: the table shows
-# the mean absolute change per image in [−1, 1] units, and which class the judge hears after.
+# ({numref}`tbl-07-round-trip`: the development judge's recognition of real test clips before
+# and after). A generated spectrogram need not be one that any sound has, and then the round
+# trip changes it more: the table shows the mean absolute change per image in [−1, 1] units,
+# and which class the judge hears after.
 
 # %%
-rt = {}
-for t, name in enumerate(classes):
-    real = test.images[test.labels == t][:40]
-    n = min(40, len(generated[name + ":again"]))  # the generated clips were inverted above
-    for kind, x, again in (("real", real, data.mel.round_trip(real, cfg)[0]),
-                           ("generated", generated[name][:n], generated[name + ":again"][:n])):
-        heard = torch.bincount(models.predict(judge, again).argmax(1), minlength=len(classes))
-        rt[(name, kind)] = {"clips": len(x), "judge before (%)": 100 * measure.recognition_rate(judge, x, t),
-                            "judge after (%)": 100 * measure.recognition_rate(judge, again, t),
-                            "mean change": float((again - x).abs().mean()),
-                            **{f"heard as {c} (%)": 100 * float(heard[k]) / len(x) for k, c in enumerate(classes)}}
-display(pd.DataFrame(rt).T.round(2))
+round_trip = audio.round_trip_rates(judge, test, generated, cfg, n=40)
+
+# %% tags=["hide-input"]
+book.table("tbl-07-round-trip", audio.round_trip_table(round_trip),
+           "The round trip to sound, per class, for up to 40 real test clips and the generated "
+           "clips inverted above: the development judge's recognition before and after, the mean "
+           "absolute change per image ([−1, 1] units) and the share heard as each class after.")
 
 # %% [markdown]
 # ## Reading the result
 
 # %%
-after = table["after inversion to audio (%)"].unstack("judge")
-for name in classes:
-    verdicts = ", ".join(f"{j} {after.loc[name, j]:.1f} %" for j in judges)
-    panel_min = min(after.loc[name, j] for j in panel)
-    print(f"absent {name!r}, recognised after inversion: {verdicts}; people in the paper: "
-          f"{100 * book.paper.AUDIO_HUMAN_RECOGNITION.get(name, float('nan')):.0f} % — "
-          + ("every panel judge meets" if panel_min >= 50 else "a panel judge misses") + " the book's 50 % bar.")
+after = rates.pivot(index="absent class", columns="judge",
+                    values="after inversion to audio (%)").loc[classes]  # class × judge
+print("\n".join(audio.readings(after, judges, panel)))
 for name in classes:
     for j in judges:
         book.glue(f"after inversion {name} {j}", round(float(after.loc[name, j]), 1))
-vit = after["panel: ViT"]
-book.finding("recognised after inversion to sound by the panel's ViT: "
-             + ", ".join(f"{name} {vit[name]:.1f} %" for name in classes)
-             + " (one seed each, image-level intervals; the paper's people: " + ", ".join(
-                 f"{name} {100 * book.paper.AUDIO_HUMAN_RECOGNITION[name]:.0f} %" for name in classes
-                 if name in book.paper.AUDIO_HUMAN_RECOGNITION) + ")")
-print("Our recogniser is a network, not people, and our corpus is synthetic speech, not AudioSet: the numbers "
-      "say the probe draws what the classifier memorised, not that people would hear it the same way.")
+book.finding(audio.finding_text(after, classes))
 
 # %% [markdown]
+# Our recognisers are networks, not people, and our corpus is synthetic speech, not AudioSet:
+# the numbers say the probe draws what the classifier memorised, not that people would hear it
+# the same way.
+#
 # ## Exported samples
 #
 # `runs/samples/audio/<class>/<class>-NN.wav` (the first generated clips, 16-bit WAV) and
 # `runs/samples/audio/<class>.npz` (`images`: the generated spectrograms, float32 N×1×32×32 in
 # [−1, 1]; `labels`).
-
-# %% [markdown]
+#
 # ## In this chapter we
 #
 # - synthesised a corpus of men's, women's and nonhuman sounds offline (eSpeak NG voices and
@@ -237,9 +235,131 @@ print("Our recogniser is a network, not people, and our corpus is synthetic spee
 #   generated spectrograms to sound, and measured recognition after the round trip;
 # - put the development judge's and the reporting panel's rates beside the paper's human
 #   ones, and exported WAVs.
+
+# %% [markdown]
+# ## Exercises
+
+# %% [markdown]
+# ```{exercise} Which judge errs?
+# :label: ex-07-disputed-clip
 #
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# Take the inverted clips of the absent `target_class` (`generated[ch.target_class]`) and
+# find one on which the three judges disagree (`audio.votes` gives each judge's verdict per
+# clip, `audio.disputed` keeps the split ones). Before you look at the verdicts, listen to
+# the clip and look at its spectrogram beside real ones. Predict which judge calls it
+# something else, and why: the development judge is a VGG-like network, the panel a small ViT
+# and HOG features with a linear read-out. Then print the verdicts.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-disputed-clip
+# :class: dropdown
+# ```
+# The judges see the same image but read it with different features: HOG with a linear
+# read-out sees local gradient orientations (the slope of the harmonic stripes), the two
+# networks learn their own features. A clip between two classes — faint stripes, energy in
+# the wrong band — is where they part. {numref}`fig-07-disputed` shows the clip this run picks.
+
+# %%
+t = classes.index(ch.target_class)
+g = generated[ch.target_class]
+heard = audio.votes(judges, g.again, classes)
+split = audio.disputed(heard, ch.target_class)
+i = int(split.index[0]) if len(split) else 0
+print(f"{len(split)} of {len(heard)} inverted clips split the judges; clip {i}:")
+display(Audio(g.waves[i], rate=cfg.sr))
+fig = viz.image_grid([g.again[i:i + 1], test.images[test.labels == t][:6]],
+                     [f"clip {i}", f"real {ch.target_class}"], cell=0.9)
+book.figure("fig-07-disputed", fig,
+            f"Inverted clip {i} of the absent {ch.target_class!r} beside real ones.")
+others = {j: c for j, c in heard.loc[i].items() if c != ch.target_class}
+print("judges hearing another class:", others or "none")
+
+# %% [markdown]
+# The judges printed last do not hear `target_class` in this clip (if no clip splits the
+# judges, they agree on every clip of this run and clip 0 is shown). Whether they err, or the
+# clip really is not the class and the others are fooled, is what your ears decide: did it
+# sound like the class, and did your prediction name them?
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Two absent classes
+# :label: ex-07-two-classes
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# In {numref}`tbl-07-recognition` the panel's ViT recognises the absent `target_class` and
+# the other absent classes at different rates after inversion. Pick the class furthest from
+# `target_class` in that column. Is the difference larger than the clips of one GAN can
+# explain by chance? Compare the intervals, then run Fisher's exact test on the counts of
+# clips heard and not heard. What would you need to say the *method* draws one class better?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-two-classes
+# :class: dropdown
+# ```
+# The counts come from the rates and the number of inverted clips of each class.
+
+# %%
+from scipy.stats import fisher_exact
+
+vit = after["panel: ViT"]
+a = ch.target_class
+b = max((c for c in classes if c != a), key=lambda c: abs(vit[c] - vit[a]))
+n = {c: len(generated[c].again) for c in (a, b)}
+k = {c: round(vit[c] * n[c] / 100) for c in n}
+_, p = fisher_exact([[k[c], n[c] - k[c]] for c in n])
+print(f"ViT after inversion: {a} {k[a]}/{n[a]} heard, {b} {k[b]}/{n[b]}; "
+      f"Fisher's exact test p = {p:.3g}")
+
+# %% [markdown]
+# A small p says that *these two GANs* differ, beyond the chance of drawing their clips. It
+# says nothing about ProbeGAN in general: each class has one GAN of one seed, and a GAN of
+# another seed can land elsewhere. To compare classes as the method's property, train several
+# seeds per class and compare the intervals over seeds, as the image chapters do.
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} What the round trip costs
+# :label: ex-07-round-trip
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# The text claims that a generated spectrogram changes more under the round trip to sound
+# than a real one, because it need not be the spectrogram of any sound. Predict for which
+# class the generated clips change most, relative to real clips of the class. Then compute,
+# from `round_trip` ({numref}`tbl-07-round-trip`), the ratio of the mean changes (generated
+# over real) and the development judge's change in recognition, per class.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-round-trip
+# :class: dropdown
+# ```
+# A ratio above 1 supports the claim for that class; the judge's change says whether the
+# extra change matters to a listener-like recogniser.
+
+# %%
+for name in classes:
+    real, gen = round_trip.loc[(name, "real")], round_trip.loc[(name, "generated")]
+    ratio = gen["mean change"] / real["mean change"]
+    drop = gen["judge after (%)"] - gen["judge before (%)"]
+    print(f"{name}: generated/real change {ratio:.2f}; the judge's recognition of the "
+          f"generated clips moves {drop:+.1f} points in the round trip")
+
+# %% [markdown]
+# Where the ratio is largest, the generator drew spectrograms furthest from any sound; where
+# the judge's recognition hardly moves, the round trip removed detail the judge did not use.
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## References
 #
-# - Wang, Z. et al. *ProbeGAN*, AAAI 2022, Fig. 7 "Application to the Audio Modality".
-# - Griffin, D., Lim, J. *Signal estimation from modified short-time Fourier transform*, 1984.
-# - eSpeak NG, https://github.com/espeak-ng/espeak-ng.
+# ```{footbibliography}
+# ```

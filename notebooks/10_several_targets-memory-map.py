@@ -21,30 +21,31 @@
 # each class's generated images beside real ones, how often the panel recognises them, and what
 # the panel takes them for when it does not.
 #
-# This page shows:
-# - the k of chapter 10's choice, recomputed here from its GANs (the cache);
-# - every class absent from one GAN of at most k classes, one seed, regular vs robust;
-# - a 10-row grid of generated and real images with each class's recognition;
-# - the panel's confusion matrix over the probed classes.
+# **Prerequisites**: {doc}`10_several_targets` (several absent classes in one GAN, and the
+# choice of k) and {doc}`03_table1` (the regular and the robust classifier, the development
+# judge and the reporting panel).
+#
+# **You will learn**
+# - to reuse chapter 10's choice of k, recomputed here from its GANs (the cache);
+# - to hold every class out of one GAN of at most k classes, one seed, regular vs robust;
+# - to read the map: generated and real images of every class with each class's recognition
+#   ({numref}`fig-10-map-grid`), and the panel's confusion matrix over the probed classes
+#   ({numref}`fig-10-map-confusion`).
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
+profile = "cpu"  # smoke (seconds) | cpu (minutes, 2 cores) | gpu | gpu-smoke (200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
-target_class = "horse"  # chapter 10's target: its group of absent classes is the sweep's GAN
+target_class = "horse"  # chapter 10's target: its group of absent classes is its GAN
 seed = 0  # chapter 10's seed (its draw of absent classes) and the seed of every GAN here
 data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
 
 # %%
-import pandas as pd
-import torch
-from IPython.display import display
+from probelib import book, viz
+from probelib.book import experiments, several
 
-from probelib import book, data, viz
-from probelib.book import compare, experiments, several
-
-ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed, data_dir=data_dir,
-                run_dir=run_dir)
+ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
+                data_dir=data_dir, run_dir=run_dir)
 S = ch.profile.several
 train, everything = ch.load("train"), ch.load("all")
 nets = experiments.classifiers(ch)
@@ -56,85 +57,102 @@ panel = {j: m for j, m in judges.items() if j != experiments.DEV}
 #
 # Chapter 10's rule, recomputed from its GANs (from the cache when it ran first): the largest k
 # whose recognition by the **development judge** stays within 10 points of k = 1's, for the
-# target and for the mean over that k's absent classes.
+# target and for the mean over that k's absent classes ({numref}`tbl-10-map-choice`).
 
 # %%
 sweep, trained = several.train_all(ch, several.sweep_jobs(ch, train, nets))
-k_map, choice = several.choose_k(sweep, judges[experiments.DEV], S.within, ch.profile.n_samples)
-display(choice.round(1))
+k_map, choice = several.choose_k(sweep, judges[experiments.DEV], S.within,
+                                 ch.profile.n_samples)
 jobs = several.memory_map_jobs(ch, train, nets, k_map)
 groups = list(dict.fromkeys(g for _, g in jobs))
-print(f"k = {k_map} (development judge); {trained} of chapter 10's GANs trained now; the map's groups: "
-      + "; ".join(", ".join(g) for g in groups))
+print(f"k = {k_map} (development judge); {trained} of chapter 10's GANs trained now; "
+      "the map's groups: " + "; ".join(", ".join(g) for g in groups))
+
+# %% tags=["hide-input"]
+caption = (f"Chapter 10's choice of k, recomputed: recognition (%) by the development "
+           f"judge ({experiments.DEV}), mean over seeds; the map uses the largest k "
+           f"within {S.within:g} points of k = 1's.")
+book.table("tbl-10-map-choice", several.choice_table(choice), caption)
 
 # %%
 maps, trained = several.train_all(ch, jobs)
-fakes = {kind: {} for kind in ("regular", "robust")}
-for (kind, group), res in maps.items():
-    fakes[kind].update(several.draw(res, ch.profile.n_samples, ch.seed))
-for kind, per_class in fakes.items():
-    for name, x in per_class.items():  # exports runs/samples/memory-map/<kind>-<class>.npz
-        data.save_samples(ch.samples_dir("memory-map") / f"{kind}-{name}.npz", x, ch.classes.index(name))
+fakes = several.draw_maps(maps, ch.profile.n_samples, ch.seed)  # {kind: {class: images}}
+files = several.export_maps(ch, fakes)  # runs/samples/memory-map/<kind>-<class>.npz
 print(f"{len(maps)} GANs ({trained} trained now, the rest from the cache); "
-      f"{sum(len(v) for v in fakes.values())} classes × kinds, {ch.profile.n_samples} images each")
+      f"{files} classes × kinds, {ch.profile.n_samples} images each")
 
 # %% [markdown]
 # ## Recognition of every class
 #
-# Each class's 500 generated images read by the panel; one GAN (seed) per class and
-# classifier, so this table has no interval over seeds — chapter 10 has them for the classes
-# it swept. The secondary interval in brackets is the Wilson 95 % interval **over the
-# images** of that one GAN, and says nothing about another seed.
+# Each class's generated images read by the panel ({numref}`tbl-10-map-recognition`); one GAN
+# (seed) per class and classifier, so this table has no interval over seeds — chapter 10 has
+# them for the classes it swept. The secondary interval in brackets is the Wilson 95 % interval
+# **over the images** of that one GAN, and says nothing about another seed.
 
 # %%
 rec = several.map_table(fakes, panel, ch.classes)
-display(rec)
 book.glue("map classes", len(rec))
+
+# %% tags=["hide-input"]
+caption = (f"Recognition (%) of every class's probe by the panel, per classifier: one "
+           f"GAN (seed {ch.seed}) each, with the Wilson 95 % interval over its "
+           f"{ch.profile.n_samples} images (not over seeds). Compare regular and robust "
+           "row by row.")
+book.table("tbl-10-map-recognition", rec, caption)
 
 # %% [markdown]
 # ## The memory map
 #
-# Per class (row): four real images, then the regular and the robust classifier's probe. The
-# row label gives the panel ViT's recognition of each probe.
+# Per class (row) of {numref}`fig-10-map-grid`: four real images, then the regular and the
+# robust classifier's probe. The row label gives the panel ViT's recognition of each probe.
 
-# %%
+# %% tags=["hide-input"]
 fig = several.map_figure(fakes, everything, panel["panel: ViT"], S.grid, ch.seed)
+caption = ("The memory map: per class four real images, then the regular and the robust "
+           "classifier's probe; the row label gives the panel ViT's recognition of each. "
+           "Look for rows whose probe looks like another row's real images.")
+book.figure("fig-10-map-grid", fig, caption)
 
 # %% [markdown]
 # ## What the classifier confuses
 #
-# Rows: the class the GAN was asked for (absent from its data); columns: what the panel judge
-# calls its images, in % of the row. A strong off-diagonal cell says what the classifier's
-# memory of a class resembles more than the class itself.
+# In {numref}`fig-10-map-confusion`, rows are the class the GAN was asked for (absent from its
+# data); columns what the panel judge calls its images, in % of the row. A strong off-diagonal
+# cell says what the classifier's memory of a class resembles more than the class itself.
 
 # %%
-mats = {f"{j}, {kind}": several.confusion(m, fakes[kind], ch.classes) for j, m in panel.items()
-        for kind in ("regular", "robust")}
-fig = viz.heatmaps(mats, title="The panel's reading of each probed class (% of its images)")
+mats = {f"{j}, {kind}": several.confusion(m, fakes[kind], ch.classes)
+        for j, m in panel.items() for kind in ("regular", "robust")}
 for name, m in mats.items():
-    print(f"{name}: {several.worst_confusions(m)}; {several.worst_confusions(m, row=ch.target_class)}")
+    print(f"{name}: {several.worst_confusions(m)}; "
+          f"{several.worst_confusions(m, row=ch.target_class)}")
+
+# %% tags=["hide-input"]
+caption = ("The panel's reading of each probed class, in % of its images: rows the class "
+           "the GAN was asked for, columns what the judge calls it, per judge and "
+           "classifier. Look off the diagonal.")
+book.figure("fig-10-map-confusion", viz.heatmaps(mats), caption)
 
 # %%
 for j, m in panel.items():
     print(f"{j}: {several.robust_vs_regular(fakes, m, ch.classes)}")
-vit = {kind: several.rates(fakes[kind], panel["panel: ViT"], ch.classes) for kind in fakes}
+vit = {kind: several.rates(fakes[kind], panel["panel: ViT"], ch.classes)
+       for kind in fakes}
 book.glue("map robust mean", round(sum(vit["robust"].values()) / len(vit["robust"]), 1))
-book.finding(f"every class probed with k = {k_map} absent per GAN ({len(maps)} GANs for two classifiers): the "
-             f"panel's ViT recognises the robust classifier's probes {sum(vit['robust'].values()) / len(vit['robust']):.1f} "
-             f"% of the time on average over the {len(vit['robust'])} classes, the regular one's "
-             f"{sum(vit['regular'].values()) / len(vit['regular']):.1f} % (one seed each); "
-             + several.robust_vs_regular(fakes, panel["panel: ViT"], ch.classes))
+book.finding(several.map_finding(k_map, len(maps), vit, several.robust_vs_regular(
+    fakes, panel["panel: ViT"], ch.classes)))
 
 # %% [markdown]
-# **Exports.** Every class's 500 images per classifier, `images` in [-1, 1]:
+# **Exports.** Every class's generated images per classifier, `images` in [-1, 1]:
 # `runs/samples/memory-map/<kind>-<class>.npz`.
 #
 # ## Where this goes beyond the paper
 #
-# The paper probes one class per GAN and reports its classes one by one; a map of every class
-# of one classifier, regular beside robust, is not in it. The regular classifier's probes are
-# expected to read worse (the paper's Table 1: ProbeGAN-regular has the worse intra-FID), as
-# its gradients carry less of what a class looks like; the table above says how much for each
+# The paper probes one class per GAN and reports its classes one by one
+# {footcite:p}`zhang2022probegan`; a map of every class of one classifier, regular beside
+# robust, is not in it. The regular classifier's probes are expected to read worse (the paper's
+# Table 1: ProbeGAN-regular has the worse intra-FID), as its gradients carry less of what a
+# class looks like {footcite:p}`santurkar2019image`; the table above says how much for each
 # class here, with one seed.
 #
 # ## On this page we
@@ -142,3 +160,79 @@ book.finding(f"every class probed with k = {k_map} absent per GAN ({len(maps)} G
 # - probed every class of the regular and the robust classifier with the k chapter 10 chose;
 # - drew the map of what each remembers of each class, and where the panel reads one class's
 #   memory as another class.
+
+# %% [markdown]
+# ## Exercises
+#
+# ```{exercise} The class the regular classifier remembers worst
+# :label: ex-10-map-worst
+#
+# **Level** ★☆☆ easy · **Time** 5 min
+#
+# Find, in {numref}`tbl-10-map-recognition`, the class whose probe of the **regular**
+# classifier the panel's ViT recognises least often. What does the panel take that probe for
+# (its row of {numref}`fig-10-map-confusion`), and does the robust classifier's probe of the
+# same class fare better? Compute it from `vit` and `mats`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-10-map-worst
+# :class: dropdown
+# ```
+# `vit` holds each class's recognition by the panel's ViT per classifier, `mats` the confusion
+# matrices. A low class whose probe the panel calls another class is remembered as that class;
+# a low class spread over many columns is remembered as nothing in particular. One seed: a
+# difference inside the Wilson intervals of {numref}`tbl-10-map-recognition` is not one.
+
+# %%
+worst = min(vit["regular"], key=vit["regular"].get)
+tied = [c for c, v in vit["regular"].items() if v == vit["regular"][worst] and c != worst]
+print(f"worst remembered by the regular classifier: {worst!r}, "
+      f"{vit['regular'][worst]:.1f} % (robust: {vit['robust'][worst]:.1f} %)"
+      + (f"; tied with {', '.join(tied)}" if tied else ""))
+for kind in ("regular", "robust"):
+    print(f"{kind}: {several.worst_confusions(mats[f'panel: ViT, {kind}'], row=worst)}")
+print(rec.loc[worst].to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Where robustness helps most
+# :label: ex-10-map-gain
+#
+# **Level** ★★☆ medium · **Time** 10 min
+#
+# Rank the classes by how many points the robust classifier's probe gains over the regular
+# one's (panel ViT). Is the largest gain beyond the Wilson intervals over images? What would
+# you need to run before calling it a property of the classifier rather than of one seed?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-10-map-gain
+# :class: dropdown
+# ```
+# The intervals in {numref}`tbl-10-map-recognition` are over the images of one GAN, so they
+# say how well that GAN's rate is measured, not how much another seed's GAN would differ.
+# Chapter 10 has intervals over seeds for its swept classes; for a class-by-class claim the map
+# needs several seeds per class (the `seed` parameter, rerun) and an interval over them.
+
+# %%
+gain = {c: vit["robust"][c] - vit["regular"][c] for c in vit["robust"]}
+ranked = sorted(gain, key=gain.get, reverse=True)
+print("robust − regular (points, panel ViT): "
+      + ", ".join(f"{c} {gain[c]:+.1f}" for c in ranked))
+best = ranked[0]
+print(f"largest gain {best!r}; its row (Wilson intervals over images):")
+print(rec.loc[best].to_string())
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
+# ```

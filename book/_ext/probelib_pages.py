@@ -7,6 +7,11 @@
   jupytext opens as a notebook), since the executed ``book/chapters/*.ipynb`` are not in the
   repository a hub pulls; ``probelib_sources`` maps page names to those sources.
 
+- numbers figures, tables and exercises per page, prefixed with the page's number (``Fig. 3.2``:
+  the second figure of chapter 3; ``10.1.1`` on chapter 10's first section page), instead of
+  Sphinx's count over the whole book when the table of contents is not numbered;
+  ``probelib_page_numbers`` maps page names to their number (as a list of ints).
+
 It imports nothing of probelib, so building the book needs no torch.
 """
 from __future__ import annotations
@@ -58,8 +63,21 @@ def _page_context(app, pagename, templatename, context, doctree):
                 b["url"] = url
 
 
+def _renumber(app, env):
+    """Per-page figure/table/exercise numbers, ``page number + (k,)`` in their order on the page."""
+    numbers = app.config.probelib_page_numbers
+    for doc, types in env.toc_fignumbers.items():
+        prefix = tuple(numbers.get(doc, ()))
+        for ids in types.values():
+            for k, fid in enumerate(sorted(ids, key=lambda i: ids[i]), 1):
+                ids[fid] = prefix + (k,)
+    return []
+
+
 def setup(app):
     app.add_config_value("probelib_sources", {}, "html")
+    app.add_config_value("probelib_page_numbers", {}, "env")
+    app.connect("env-get-updated", _renumber, priority=900)
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..core.errors import UserError
 
 __all__ = ["Exercise", "CourseError", "exercises", "solution_ranges", "strip_solutions", "strip_exercises",
-           "relabel", "record_cost", "load_costs", "cost_header", "solution_markers", "find_leaks", "HEADER_TAG",
+           "relabel", "retitle", "record_cost", "load_costs", "cost_header", "solution_markers", "find_leaks", "HEADER_TAG",
            "LEVELS", "EXERCISES_HEADING"]
 
 EXERCISES_HEADING = "## Exercises"
@@ -118,6 +118,9 @@ def strip_solutions(nb):
     """The student copy of an (executed) notebook: every solution's cells removed, outputs and all."""
     drop = {i for _, first, last in solution_ranges(nb) for i in range(first, last + 1)}
     out = _without(nb, drop)
+    paper = out.metadata.get("papermill", {})
+    if not isinstance(paper.get("input_path"), str):  # papermill's copy of the whole input notebook
+        paper["input_path"] = "(removed: the student edition)"
     out.metadata.setdefault("probelib", {})["edition"] = "student"
     return out
 
@@ -133,6 +136,19 @@ def strip_exercises(nb):
 
 
 _LABELS = re.compile(r"\b((?:fig|tbl|ex)-\d{2}[a-z0-9-]*[a-z0-9])\b")
+
+
+def retitle(nb, number: str, note: str):
+    """A copy whose title ``# 3 · Title`` reads ``# 3.1 · Title, note`` (a variant page's own title)."""
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):
+            heading, sep, rest = cell.source.lstrip().partition("\n")
+            m = re.match(r"# (\d+(?:\.\d+)*) · (.*)", heading)
+            heading = f"# {number} · {m.group(2)}, {note}" if m else f"{heading}, {note}"
+            cell.source = heading + sep + rest
+            break
+    return out
 
 
 def relabel(nb, suffix: str):
@@ -204,14 +220,17 @@ def cost_header(chapter: str, costs: dict, predicted_gpu_hours: float | None = N
 
 
 def solution_markers(nb, min_length: int = 24) -> list[str]:
-    """Distinctive lines of a notebook's solutions (code and prose) to search a student build for."""
+    """Distinctive lines of a notebook's solutions (code and prose) to search a student build for:
+    lines of at least ``min_length`` characters that appear nowhere else in the notebook."""
+    inside = {i for _, first, last in solution_ranges(nb) for i in range(first, last + 1)}
+    elsewhere = "\n".join(c.source for i, c in enumerate(nb.cells) if i not in inside)
     out = []
-    for _, first, last in solution_ranges(nb):
-        for cell in nb.cells[first:last + 1]:
-            for line in cell.source.splitlines():
-                line = line.strip()
-                if len(line) >= min_length and "solution-" not in line and not line.startswith("```"):
-                    out.append(line)
+    for i in sorted(inside):
+        for line in nb.cells[i].source.splitlines():
+            line = line.strip()
+            if (len(line) >= min_length and "solution-" not in line and not line.startswith("```")
+                    and line not in elsewhere):
+                out.append(line)
     return out
 
 

@@ -25,7 +25,7 @@ import nbformat
 from . import course
 
 __all__ = ["EDITIONS", "BuildVariables", "book_config", "add_cost_headers", "stage_student", "html_dir",
-           "launch_link", "page_sources"]
+           "launch_link", "page_sources", "page_numbers"]
 
 EDITIONS = ("instructor", "student")
 _ENV = {"repo_url": "REPO_URL", "branch": "BRANCH", "hub_url": "HUB_URL"}
@@ -55,6 +55,19 @@ def page_sources(chapters: list[str], variants: dict[str, tuple]) -> dict[str, s
     return {f"chapters/{c}": f"notebooks/{variants.get(c, (c,))[0]}.py" for c in chapters}
 
 
+def page_numbers(chapters: list[str]) -> dict[str, list[int]]:
+    """``{page: number}`` for the per-page figure numbers: chapter ``03_table1`` is [3], its section
+    pages (``03_table1-elephant``) [3, 1], [3, 2], ... in name order."""
+    out = {}
+    for name in sorted(chapters):
+        chapter = int(name[:2])
+        if "-" in name:
+            out[f"chapters/{name}"] = [chapter, sum(1 for p in out if p[9:11] == name[:2] and "-" in p) + 1]
+        else:
+            out[f"chapters/{name}"] = [chapter]
+    return out
+
+
 def book_config(root: Path, edition: str, variables: BuildVariables, sources: dict[str, str]) -> dict:
     """``_config.yml`` with the build variables, the pages' sources and the edition applied."""
     if edition not in EDITIONS:
@@ -72,6 +85,7 @@ def book_config(root: Path, edition: str, variables: BuildVariables, sources: di
                                   for name, path in sphinx.get("local_extensions", {}).items()}
     conf = sphinx.setdefault("config", {})
     conf["probelib_sources"] = sources
+    conf["probelib_page_numbers"] = page_numbers([p.removeprefix("chapters/") for p in sources])
     host = repo.get("url", "").lower()
     provider = next((p for p in ("github", "gitlab", "bitbucket") if p in host), "gitlab")  # self-hosted: GitLab
     sphinx["recursive_update"] = True  # merge into the theme options Jupyter Book builds, do not replace them
@@ -95,14 +109,21 @@ def _title_cell(nb) -> int:
 
 
 def add_cost_headers(root: Path, chapters: list[str], costs: dict, predicted: dict[str, float] | None = None) -> None:
-    """Put (or replace) the cost header under the title of every executed chapter notebook."""
+    """Put (or replace) the cost header right under the title of every executed chapter notebook
+    (a title cell that goes on with the introduction is split after its heading line)."""
     for name in chapters:
         path = root / "book" / "chapters" / f"{name}.ipynb"
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if course.HEADER_TAG not in c.metadata.get("tags", [])]
+        at = _title_cell(nb)
+        if at >= 0:
+            heading, _, rest = nb.cells[at].source.lstrip().partition("\n")
+            if rest.strip():
+                nb.cells[at].source = heading
+                nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell(rest.strip("\n")))
         cell = nbformat.v4.new_markdown_cell(course.cost_header(name, costs, (predicted or {}).get(name)))
         cell.metadata["tags"] = [course.HEADER_TAG]
-        nb.cells.insert(_title_cell(nb) + 1, cell)
+        nb.cells.insert(at + 1, cell)
         nbformat.write(nb, path)
 
 
@@ -133,12 +154,11 @@ def _extension(root: Path):
     return mod
 
 
-def launch_link(root: Path, page: str, variables: BuildVariables | None = None) -> str:
-    """The JupyterHub launch button's link of a chapter page (e.g. ``chapters/03_table1``)."""
-    from .runner import VARIANTS
-
+def launch_link(root: Path, page: str, variables: BuildVariables | None = None, variants: dict | None = None) -> str:
+    """The JupyterHub launch button's link of a chapter page (e.g. ``chapters/03_table1``);
+    ``variants``: the runner's ``VARIANTS`` (a variant page opens its chapter's source)."""
     cfg = book_config(root, "instructor", variables or BuildVariables.from_env(),
-                      page_sources([page.removeprefix("chapters/")], VARIANTS))
+                      page_sources([page.removeprefix("chapters/")], variants or {}))
     source = cfg["sphinx"]["config"]["probelib_sources"][page]
     return _extension(root).launch_url(cfg["launch_buttons"]["jupyterhub_url"], cfg["repository"]["url"],
                                        cfg["repository"].get("branch", "main"), source)

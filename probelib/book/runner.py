@@ -125,12 +125,14 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_fi
     import papermill as pm
 
     nb = jupytext.read(src)
-    if variant:
-        nb = course.relabel(course.strip_exercises(nb), variant)
     params = check_chapter(src, overrides)
+    if variant:
+        number = ".".join(map(str, editions.page_numbers([src.stem, out.stem])[f"chapters/{out.stem}"]))
+        changed = ", ".join(f"{k} = {v!r}" for k, v in VARIANTS.get(out.stem, (None, {}))[1].items())
+        nb = course.retitle(course.relabel(course.strip_exercises(nb), variant), number, changed or variant)
     before = _cache_files(root, params)
     out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"[probelib] {src.stem}: running on profile {params.get('profile')!r} ...", flush=True)
+    print(f"[probelib] {out.stem}: running on profile {params.get('profile')!r} ...", flush=True)
     start = time.perf_counter()
     try:
         pm.execute_notebook(nb, str(out), parameters=overrides, kernel_name="python3", language="python",
@@ -142,10 +144,14 @@ def execute_chapter(src: Path, out: Path, overrides: dict, root: Path, readme_fi
         ) from err
     seconds = time.perf_counter() - start
     trained = len(_cache_files(root, params) - before)
-    print(f"[probelib] {src.stem}: done in {seconds / 60:.1f} min ({trained} models trained)", flush=True)
+    print(f"[probelib] {out.stem}: done in {seconds / 60:.1f} min ({trained} models trained)", flush=True)
     import nbformat
 
     executed = nbformat.read(out, as_version=4)
+    meta = executed.metadata.get("papermill", {})
+    if not isinstance(meta.get("input_path"), str):  # papermill stores a notebook given as an object whole
+        meta["input_path"] = str(src.relative_to(root)) if src.is_relative_to(root) else str(src)
+        nbformat.write(executed, out)
     png = tagged_png(executed)
     if png is not None and readme_figure and params.get("profile") not in CHECKS:
         (root / README_FIGURE).parent.mkdir(parents=True, exist_ok=True)

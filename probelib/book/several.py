@@ -6,7 +6,8 @@ k = 2's other class is the first of k = 3's), every one at 1/C of the unconditio
 fakes (class dilution as for one target), Dc sees none of them; each absent class is then read
 as the single-target probe is. The **choice** of the memory map's k (the cheapest whose
 recognition stays within ``within`` points of k = 1's) looks at the development judge only;
-the chapter reports every number with the panel.
+the chapter reports every number with the panel. The functions at the end format the
+chapters' tables and state their sentences.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from .experiments import gan_job, prefetch, train_gan_job
 
 __all__ = ["absent_classes", "group_job", "sweep_jobs", "alone_jobs", "train_all", "draw", "score", "choose_k", "partition",
            "memory_map_jobs", "confusion", "cost", "per_class_table", "by_k", "rates", "map_table",
-           "map_figure", "worst_confusions", "robust_vs_regular"]
+           "map_figure", "worst_confusions", "robust_vs_regular", "alone_vs_several", "judge_slug", "cost_table",
+           "choice_table", "survival", "sweep_finding", "draw_maps", "export_maps", "map_finding"]
 
 
 def absent_classes(ch: Chapter, k: int) -> tuple[str, ...]:
@@ -277,3 +279,98 @@ def robust_vs_regular(fakes: dict[str, dict[str, torch.Tensor]], judge: nn.Modul
     behind = [c for c in names if proportion_ci(*counts["robust"][c])[2] < proportion_ci(*counts["regular"][c])[1]]
     return (f"robust above regular for {len(ahead)} of {len(names)} classes ({len(apart)} with intervals over images "
             f"apart), below with intervals apart for {len(behind)}" + (f" ({', '.join(behind)})" if behind else ""))
+
+
+# ---------------------------------------------------------------- the chapters' plumbing
+def judge_slug(judge: str) -> str:
+    """A judge's column name as a label part: ``"panel: ViT"`` -> ``"vit"``."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", judge.split(": ")[-1].lower()).strip("-")
+
+
+def cost_table(costs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cost` formatted for the page: minutes to one decimal, counts as integers, the
+    ratio to one GAN per class as a multiple."""
+    out = pd.DataFrame({
+        "GAN (min)": costs["GAN min"].map(lambda v: f"{v:.1f}"),
+        "per probed class (min)": costs["min per probed class"].map(lambda v: f"{v:.1f}"),
+        "GANs for every class": costs["GANs for every class"].map(lambda v: f"{int(v)}"),
+        "every class (min)": costs["min for every class"].map(lambda v: f"{v:.1f}"),
+        "× one GAN per class": costs["× one GAN per class"].map(lambda v: f"{v:.2f}×")})
+    out.index.name = "k"
+    return out
+
+
+def choice_table(choice: pd.DataFrame) -> pd.DataFrame:
+    """:func:`choose_k`'s table formatted: recognition in % to one decimal, the difference
+    signed, the verdict as yes / no."""
+    out = pd.DataFrame({
+        "target (%)": choice["target"].map(lambda v: f"{v:.1f}"),
+        "mean over absent classes (%)": choice["mean over absent classes"].map(lambda v: f"{v:.1f}"),
+        "worst of the two − k = 1 (points)": choice["worst of the two − k=1"].map(lambda v: f"{v:+.1f}"),
+        "within the bar": choice["keeps it"].map(lambda v: "yes" if v else "no")})
+    out.index.name = "k"
+    return out
+
+
+def survival(long: pd.DataFrame, alone: pd.DataFrame, pair: tuple[str, ...], target: str,
+             judges) -> list[str]:
+    """Per judge, a sentence: is every class absent at k = ``len(pair)`` recognised at least 50 %
+    on average (over seeds), and for a class that is not, whether it is weak alone too (its k = 1
+    run; the target's is the sweep's k = 1) or loses points beside another absent class."""
+    k, lines = len(pair), []
+    for j in judges:
+        at_k = long[(long["k"] == k) & (long["judge"] == j)].groupby("class")["recognition (%)"].mean()
+        solo = alone[alone["judge"] == j].groupby("class")["recognition (%)"].mean()
+        solo[target] = long[(long["k"] == 1) & (long["judge"] == j)]["recognition (%)"].mean()
+        low = [(c, v, solo[c]) for c, v in at_k.items() if v < 50]
+        lines.append(f"{j}: " + ("every absent class at least 50 % on average" if not low else "; ".join(
+            f"{c} {v:.1f} % at k = {k}, {a:.1f} % alone: " + (
+                "weak whether or not another class is absent with it" if a < 50 else
+                f"absent beside another class it loses {a - v:.1f} points") for c, v, a in low)))
+    return lines
+
+
+def sweep_finding(target: str, curves: pd.DataFrame, costs: pd.DataFrame, seeds: int,
+                  judge: str = "panel's ViT") -> str:
+    """Chapter 10's headline from ``curves`` (one judge's :func:`by_k` frame) and :func:`cost`:
+    the target's recognition at every k, the other absent classes', and the minutes per class."""
+    rest = curves["other absent classes"]
+    return (f"{target} absent with k − 1 others: the {judge} recognises it "
+            + ", ".join(f"{fmt_ci(*curves[target][k])} % at k = {k}" for k in curves.index)
+            + f" (95 % intervals over {seeds} seeds); the other absent classes "
+            + ", ".join(f"{fmt_ci(*rest[k])} %" for k in curves.index if rest[k][3])
+            + f"; a GAN costs the same for any k, so k = {max(costs.index)} probes a class for "
+            f"{costs['min per probed class'].iloc[-1]:.1f} GAN-minutes instead of "
+            f"{costs['min per probed class'].iloc[0]:.1f}")
+
+
+def draw_maps(maps: dict, n: int, seed: int) -> dict[str, dict[str, torch.Tensor]]:
+    """``{kind: {class: images}}``: ``n`` images of every class absent from the memory map's GANs
+    (``maps`` keyed ``(kind, group)``)."""
+    fakes: dict[str, dict[str, torch.Tensor]] = {}
+    for (kind, _group), res in maps.items():
+        fakes.setdefault(kind, {}).update(draw(res, n, seed))
+    return fakes
+
+
+def export_maps(ch: Chapter, fakes: dict[str, dict[str, torch.Tensor]], folder: str = "memory-map") -> int:
+    """Write every class's images per kind to ``<run_dir>/samples/<folder>/<kind>-<class>.npz``;
+    returns how many files."""
+    n = 0
+    for kind, per_class in fakes.items():
+        for name, x in per_class.items():
+            datamod.save_samples(ch.samples_dir(folder) / f"{kind}-{name}.npz", x, ch.classes.index(name))
+            n += 1
+    return n
+
+
+def map_finding(k: int, n_gans: int, vit: dict[str, dict[str, float]], sentence: str) -> str:
+    """The memory map's headline: the panel ViT's mean recognition per kind (``vit``:
+    ``{kind: {class: %}}``) and the robust-vs-regular sentence."""
+    mean = {kind: sum(r.values()) / len(r) for kind, r in vit.items()}
+    return (f"every class probed with k = {k} absent per GAN ({n_gans} GANs for two classifiers): the "
+            f"panel's ViT recognises the robust classifier's probes {mean['robust']:.1f} % of the time on "
+            f"average over the {len(vit['robust'])} classes, the regular one's {mean['regular']:.1f} % (one "
+            f"seed each); " + sentence)

@@ -141,6 +141,7 @@ def test_bad_exercise_markup_is_one_error_naming_the_cell(cells, message):
 
 def test_the_student_copy_has_no_solution_cell_and_keeps_everything_else():
     nb = _course_nb()
+    nb.metadata["papermill"] = {"input_path": json.loads(json.dumps(nb))}  # papermill's copy of its input
     student = course.strip_solutions(nb)
     assert len(student.cells) == len(nb.cells) - 6
     text = json.dumps(student)
@@ -160,11 +161,36 @@ def test_a_variant_page_drops_the_exercise_section_and_renames_its_labels():
     assert sources[3] == "See {numref}`fig-01-curve-elephant` and {numref}`tbl-01-x-elephant`; not fig-1-curve."
 
 
+def test_a_variant_page_has_its_own_number_and_says_what_changed():
+    nb = _notebook()
+    nb.cells[0].source = "# 3 · Table 1: ProbeGAN against its baselines\n\nThe paper's main table ..."
+    out = course.retitle(nb, "3.1", "target_class = 'elephant'")
+    assert out.cells[0].source == ("# 3.1 · Table 1: ProbeGAN against its baselines, target_class = 'elephant'"
+                                   "\n\nThe paper's main table ...")
+    assert nb.cells[0].source.startswith("# 3 · ")  # a copy
+
+
+def test_the_cost_header_goes_right_under_the_title(tmp_path):
+    (tmp_path / "book" / "chapters").mkdir(parents=True)
+    nb = _notebook()
+    nb.cells[0].source = "# 1 · A chapter\n\nIts introduction."
+    nbformat.write(nb, tmp_path / "book" / "chapters" / "01_demo.ipynb")
+    for _ in range(2):  # a second build replaces the header, it does not add one
+        editions.add_cost_headers(tmp_path, ["01_demo"], {}, {"01_demo": 2.5})
+    cells = nbformat.read(tmp_path / "book" / "chapters" / "01_demo.ipynb", as_version=4).cells
+    assert [c.source.splitlines()[0] for c in cells[:3]] == [
+        "# 1 · A chapter", "```{admonition} What this chapter costs to run", "Its introduction."]
+    assert "2.5 GPU-hours" in cells[1].source and len(cells) == 4
+
+
 def test_the_leak_check_finds_solution_text_in_pages_sources_and_json(tmp_path):
     nb = _course_nb()
     markers = course.solution_markers(nb)
     assert "print('the answer is forty-two, computed here')" in markers
     assert "The recognition falls because of dilution." in markers
+    nb.cells[1].source = "print('the answer is forty-two, computed here')"  # the same line outside a solution
+    assert "print('the answer is forty-two, computed here')" not in course.solution_markers(nb)
+    nb = _course_nb()
     (tmp_path / "chapters").mkdir()
     (tmp_path / "chapters" / "a.html").write_text("<p>The recognition falls because of <em>dilution</em>.</p>"
                                                   .replace("<em>dilution</em>", "dilution"))
@@ -203,10 +229,20 @@ def test_the_launch_link_is_an_nbgitpuller_link_to_the_chapter_source():
                           "notebooks/03_table1.py") == (
         "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A//git.example.edu/course/probelib.git"
         "&urlpath=lab/tree/probelib/notebooks/03_table1.py&branch=spring")
+    from probelib.book.runner import VARIANTS
+
     link = editions.launch_link(ROOT, "chapters/03_table1-elephant",
-                                editions.BuildVariables(hub_url="https://hub.uni.edu", repo_url="https://x.org/a/b"))
+                                editions.BuildVariables(hub_url="https://hub.uni.edu", repo_url="https://x.org/a/b"),
+                                VARIANTS)
     assert link == ("https://hub.uni.edu/hub/user-redirect/git-pull?repo=https%3A//x.org/a/b"
                     "&urlpath=lab/tree/b/notebooks/03_table1.py&branch=main")
+
+
+def test_pages_are_numbered_like_the_table_of_contents():
+    assert editions.page_numbers(["10_several_targets-memory-map", "03_table1", "03_table1-elephant",
+                                  "10_several_targets", "03_table1-zebra"]) == {
+        "chapters/03_table1": [3], "chapters/03_table1-elephant": [3, 1], "chapters/03_table1-zebra": [3, 2],
+        "chapters/10_several_targets": [10], "chapters/10_several_targets-memory-map": [10, 1]}
 
 
 def test_build_variables_come_from_the_options_else_the_environment():
@@ -256,6 +292,7 @@ def test_both_editions_build_from_one_executed_notebook_and_the_student_one_hold
     student = runner.build_book(root, ["01_demo"], "student", variables)
     page = (teacher / "chapters" / "01_demo.html").read_text()
     assert "forty-two" in page and "What this chapter costs to run" in page
+    assert "Exercise 1.1 " in page and "Exercise 1.2 " in page  # numbered per page, after the chapter
     assert "urlpath=lab/tree/probelib/notebooks/01_demo.py" in page and "hub.uni.edu/hub/user-redirect" in page
     assert "THEBE_JS_URL" not in page.replace("const THEBE_JS_URL", "", 1)  # the config script once
     spage = (student / "chapters" / "01_demo.html").read_text()

@@ -39,3 +39,60 @@ def test_adversarial_and_regular_models_are_cached_apart(tmp_path):
     w = lambda m: m.fc.weight  # noqa: E731
     assert not torch.equal(w(regular), w(robust))
     assert torch.equal(w(regular), w(again))
+
+
+# ---------------------------------------------------------------- the chapter's plumbing
+def _report(reference=True, spread=(0.9, 0.3)):
+    from types import SimpleNamespace
+
+    ref = None
+    if reference:
+        ref = {"per seed": [{"recognition (%)": 60.0, "coverage": 0.2, "KID": 10.0},
+                            {"recognition (%)": 80.0, "coverage": 0.4, "KID": 20.0}],
+               "mean": {"recognition (%)": (70.0, 57.3, 82.7), "coverage": (0.3, 0.1, 0.5), "KID": (15.0, 0, 30)}}
+    return SimpleNamespace(target="horse", seeds=[0, 1], spread=list(spread), reference=ref,
+                           collapsed=[s for s, v in zip((0, 1), spread) if v < 0.5],
+                           own_verdict=[{"top-1 target (%)": 100.0, "mean p(target)": 0.95},
+                                        {"top-1 target (%)": 90.0, "mean p(target)": 0.85}],
+                           neighbours={"nearest class share": {"cat": 0.75, "dog": 0.25}})
+
+
+def test_verdict_table_per_seed_and_mean_over_seeds():
+    t = own_model.verdict_table(_report())
+    assert list(t.index) == ["seed 0", "seed 1", "mean (2 seeds)"]
+    assert t.loc["seed 1", "judge recognition (%)"] == "80.0" and t.loc["seed 0", "spread"] == "0.90"
+    assert t.loc["mean (2 seeds)", "model's own top-1 (%)"].startswith("95.0 (")
+    assert t.loc["mean (2 seeds)", "judge recognition (%)"] == "70.0 (0.0–100)"  # two seeds: cut to 0–100 %
+    assert "judge recognition (%)" not in own_model.verdict_table(_report(reference=False)).columns
+
+
+def test_reading_and_finding_follow_the_numbers():
+    r = _report()
+    text = own_model.reading(r)
+    assert "recognises 70.0 % of the generated horse images" in text and "57.3–82.7" in text
+    assert "collapsed onto a few images" in text  # above 50 % but seed 1 collapsed
+    assert "collapsed (below 0.5) for seed(s) [1]" in text and "cat 75 %, dog 25 %" in text
+    assert own_model.finding_text(r).endswith("coverage 0.300; collapsed (spread below 0.5) for 1 of 2 seeds")
+    fine = _report(spread=(0.9, 0.8))
+    assert "the probe draws the class." in own_model.reading(fine)
+    assert own_model.finding_text(_report(reference=False)) == (
+        "the model's own top-1 on its probe of horse: 95.0 % (no reference images, no judge)")
+
+
+def test_stored_sweep_and_command_line(tmp_path):
+    import json
+
+    frame, why = own_model.stored_sweep(tmp_path / "absent.jsonl")
+    assert frame is None and why.startswith("no stored sweep at")
+    rows = [{"model changes": changes, "seed": 0, "step": 700, "model test accuracy (%)": acc, "own top-1 (%)": 100.0,
+             "spread": 0.5, "recognition (%)": rec, "coverage": 0.05, "date": "2026-12-02T04:25:58+00:00",
+             "machine": "cpu"} for changes, acc, rec in (({}, 89.6, 47.2), ({"adv_eps": 2.0}, 83.8, 0.0))]
+    path = tmp_path / "sweep.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    frame, why = own_model.stored_sweep(path)
+    assert why == "measured 2026-12-02 on cpu"
+    assert frame.loc[("robust (ε = 2)", 0, 700), "model test accuracy (%)"] == "83.8"
+    assert frame.loc[("regular", 0, 700), "dev judge recognition (%)"] == "47.2"
+    cmd = own_model.command_line("torchvision:resnet18", "w.safetensors", "imgs", "horse", 64, None, [0, 1])
+    assert cmd == ("python -m probelib probe --classifier torchvision:resnet18 --weights w.safetensors --images imgs "
+                   "--target horse --input-size 64 --seeds 0,1 --out horse-report")

@@ -137,3 +137,58 @@ def test_robust_vs_regular_by_hand():
     text = several.robust_vs_regular(fakes, _Fixed(2), classes)
     assert text == "robust above regular for 1 of 2 classes (1 with intervals over images apart), below with " \
                    "intervals apart for 0"
+
+
+def test_page_tables_are_formatted_strings():
+    long = pd.DataFrame([{"k": 1, "seed": 0, "GAN min": 4.0}, {"k": 1, "seed": 1, "GAN min": 6.0},
+                         {"k": 5, "seed": 0, "GAN min": 5.0}, {"k": 5, "seed": 1, "GAN min": 5.0}])
+    t = several.cost_table(several.cost(long, 10))
+    assert t.loc[5].tolist() == ["5.0", "1.0", "2", "10.0", "0.20×"] and t.index.name == "k"
+    choice = pd.DataFrame({"target": [85.0, 70.0], "mean over absent classes": [85.0, 79.3],
+                           "worst of the two − k=1": [0.0, -15.0], "keeps it": [True, False]}, index=[1, 2])
+    c = several.choice_table(choice)
+    assert c.loc[2].tolist() == ["70.0", "79.3", "-15.0", "no"] and c.loc[1, "within the bar"] == "yes"
+    assert several.judge_slug("panel: ViT") == "vit" and several.judge_slug("dev: VGG") == "vgg"
+
+
+def test_survival_tells_a_weak_class_from_a_broken_one():
+    rows = []
+    for seed in (0, 1):
+        rows += [{"k": 1, "seed": seed, "class": "a", "judge": "j", "recognition (%)": 90.0},
+                 {"k": 2, "seed": seed, "class": "a", "judge": "j", "recognition (%)": 40.0},
+                 {"k": 2, "seed": seed, "class": "b", "judge": "j", "recognition (%)": 30.0}]
+    long = pd.DataFrame(rows)
+    alone = pd.DataFrame([{"k": 1, "seed": s, "class": "b", "judge": "j", "recognition (%)": 20.0} for s in (0, 1)])
+    (line,) = several.survival(long, alone, ("a", "b"), "a", ["j"])
+    assert line == ("j: a 40.0 % at k = 2, 90.0 % alone: absent beside another class it loses 50.0 points; "
+                    "b 30.0 % at k = 2, 20.0 % alone: weak whether or not another class is absent with it")
+    fine = long.assign(**{"recognition (%)": 60.0})
+    assert several.survival(fine, alone, ("a", "b"), "a", ["j"]) == ["j: every absent class at least 50 % on average"]
+
+
+def test_findings_state_the_numbers():
+    curves = pd.DataFrame({"a": [(90.0, 80.0, 100.0, 2), (70.0, 60.0, 80.0, 2)],
+                           "other absent classes": [(float("nan"), float("nan"), float("nan"), 0),
+                                                    (50.0, 40.0, 60.0, 2)]}, index=[1, 2])
+    costs = pd.DataFrame({"min per probed class": [10.0, 5.0]}, index=[1, 2])
+    text = several.sweep_finding("a", curves, costs, 2)
+    assert text == ("a absent with k − 1 others: the panel's ViT recognises it 90.0 (80.0–100) % at k = 1, "
+                    "70.0 (60.0–80.0) % at k = 2 (95 % intervals over 2 seeds); the other absent classes "
+                    "50.0 (40.0–60.0) %; a GAN costs the same for any k, so k = 2 probes a class for 5.0 "
+                    "GAN-minutes instead of 10.0")
+    vit = {"robust": {"a": 80.0, "b": 60.0}, "regular": {"a": 40.0, "b": 20.0}}
+    assert several.map_finding(3, 8, vit, "s").startswith(
+        "every class probed with k = 3 absent per GAN (8 GANs for two classifiers): the panel's ViT recognises the "
+        "robust classifier's probes 70.0 % of the time on average over the 2 classes, the regular one's 30.0 %")
+
+
+def test_draw_maps_and_export(ch, monkeypatch):
+    monkeypatch.setattr(several, "draw", lambda res, n, seed: {c: torch.zeros(n, 1, 4, 4) for c in res})
+    maps = {("regular", ("horse", "cat")): ("horse", "cat"), ("regular", ("dog",)): ("dog",),
+            ("robust", ("horse", "cat")): ("horse", "cat")}
+    classes = [c for c in ("horse", "cat", "dog") if c in ch.classes]
+    maps = {k: tuple(c for c in v if c in classes) for k, v in maps.items()}
+    fakes = several.draw_maps(maps, 3, 0)
+    assert set(fakes) == {"regular", "robust"} and set(fakes["regular"]) == set(classes)
+    assert several.export_maps(ch, fakes) == len(fakes["regular"]) + len(fakes["robust"])
+    assert sorted(p.name for p in ch.samples_dir("memory-map").glob("*.npz"))[0].startswith("regular-")
