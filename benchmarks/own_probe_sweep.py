@@ -25,7 +25,8 @@ import torch
 
 import probelib as pl
 from probelib import core, data, measure
-from probelib.book import own_model, profiles
+from probelib.book import profiles
+from probelib.book.chapters import probe_your_model
 from probelib.probing import settings, spread, trainer_config
 from probelib.train.classifier import ClassifierConfig, load_or_train_classifier
 
@@ -61,7 +62,7 @@ def main() -> None:
     folder = data.read_folder(data.scan_folder(home / "images"), O.size)
     test = data.read_folder(data.scan_folder(home / "test"), O.size)
     start = time.perf_counter()
-    model, record = own_model.train_torchvision(O.arch, folder, args.run_dir, epochs=O.epochs, seed=0,
+    model, record = probe_your_model.train_torchvision(O.arch, folder, args.run_dir, epochs=O.epochs, seed=0,
                                                 adv_eps=O.adv_eps, adv_steps=O.adv_steps, progress=False)
     model_seconds = record["seconds"]
     acc = pl.models.accuracy(model, test.images, test.labels)

@@ -37,7 +37,7 @@ import torch
 import probelib as pl
 from probelib import core, data, measure, models
 from probelib.book import profiles
-from probelib.book.runner import executor_environment
+from probelib.build.runner import executor_environment
 from probelib.train import jobs
 
 MILESTONES = (600, 1200, 2000)

@@ -15,10 +15,10 @@
 # # 1 · The problem: what has a classifier memorised about a class?
 #
 # A classifier trained to tell horses from zebras must have stored *something* about
-# horses. ProbeGAN {footcite:p}`zhang2022probegan` asks how much of it can be drawn back out
-# when the images we are allowed to use contain **no horse at all**: the *class absence
-# constraint*. Whatever horse-like appears then came from the classifier's memory, not from
-# the image set.
+# horses. ProbeGAN {footcite:p}`zhang2022probegan` asks how much of what a classifier stores
+# about a class can be drawn back out when the images we are allowed to use contain **none of
+# that class**: the *class absence constraint*. Whatever of the class appears then came from
+# the classifier's memory, not from the image set.
 #
 # **Prerequisites**: PyTorch tensors and modules, how an image classifier is trained with
 # cross-entropy, and what an adversarial example is. This is the first chapter; every later
@@ -47,7 +47,8 @@ import torch
 
 import probelib as pl
 from probelib import book, data, viz
-from probelib.book import experiments, problem
+from probelib.book import runs
+from probelib.book.chapters import problem
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
@@ -135,8 +136,8 @@ book.figure("fig-01-split", fig, f"Images per class, with and without "
 # {numref}`tbl-01-judges` gives their accuracy.
 
 # %%
-nets = experiments.classifiers(ch)  # {"regular", "robust", "eval"}: cached or trained now
-judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
+nets = runs.classifiers(ch)  # {"regular", "robust", "eval"}: cached or trained now
+judges = runs.judges(ch, nets)  # the development judge and the reporting panel
 
 # %% tags=["hide-input"]
 book.table("tbl-01-judges", problem.judge_table(judges, test),
@@ -156,9 +157,17 @@ book.table("tbl-01-judges", problem.judge_table(judges, test),
 x_eval, y_eval = problem.eval_subset(ch, test)  # P.eval_limit test images, seeded order
 curves = problem.attack_curves(nets, x_eval, y_eval, P.eps_grid, P.attack_steps)
 eps = P.robust_eps
-print(f"clean accuracy on all {len(test)} test images; PGD ({P.attack_steps} steps) "
-      f"on {len(y_eval)} test images")
-print(problem.eps_summary(curves, eps))
+book.glue("attack steps", P.attack_steps)
+book.glue("attacked images", len(y_eval))
+for name, value in problem.eps_numbers(curves, eps).items():
+    book.glue(name, value)  # "eps", "eps regular (%)", "eps robust (%)", ...
+
+# %% [markdown]
+# Clean accuracy is measured on all of the test images, PGD ({glue:text}`attack steps` steps)
+# on {glue:text}`attacked images` of them. At the chosen ε = {glue:text}`eps:g` the regular
+# ResNet keeps {glue:text}`eps regular (%):.1f` % (the criterion: below 30 %), the robust one
+# {glue:text}`eps robust (%):.1f` %, {glue:text}`eps robust over regular:.1f`× the regular
+# model and {glue:text}`eps robust keeps (%):.0f` % of its own clean accuracy.
 
 # %% tags=["hide-input"]
 book.table("tbl-01-classifiers", problem.classifier_table(ch, nets, curves, test),
@@ -211,9 +220,16 @@ book.figure("fig-01-looks", fig, f"Targeted PGD from noise (ε = {P.vis_eps:g}, 
 
 # %%
 verdict = problem.verdict_table(ch, nets, judges, looks, targets)  # recognition (%)
-print(problem.verdict_summary(verdict, len(targets), train.num_classes))
 problem.glue_verdict(verdict)  # "looks robust <column>", "looks regular <column>"
+book.glue("looks images", len(targets))  # per classifier
+book.glue("chance (%)", 100 / train.num_classes)
 book.finding(problem.verdict_finding(verdict, train.num_classes))
+
+# %% [markdown]
+# The panel's ViT recognises {glue:text}`looks robust panel: ViT (%):.0f` % of the robust
+# classifier's images as their class and {glue:text}`looks regular panel: ViT (%):.0f` % of
+# the regular one's (chance: {glue:text}`chance (%):.0f` %; {glue:text}`looks images` images
+# per classifier, one seed).
 
 # %% tags=["hide-input"]
 book.table("tbl-01-verdict", problem.format_percent(verdict),

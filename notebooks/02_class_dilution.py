@@ -46,19 +46,28 @@ inception_weights = None  # path to weights-inception-2015-12-05-6726825d.pth (o
 # %%
 import probelib as pl
 from probelib import book, measure, viz
-from probelib.book import compare, dilution, experiments
+from probelib.book import compare, runs
+from probelib.book.chapters import class_dilution
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 P = ch.profile
 train = ch.load("train")
-nets = experiments.classifiers(ch)  # chapter 1's classifiers and judge, from the cache
-judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
-real_target = experiments.real_target_images(ch)  # evaluation only: never trains, selects
+nets = runs.classifiers(ch)  # chapter 1's classifiers and judge, from the cache
+judges = runs.judges(ch, nets)  # the development judge and the reporting panel
+real_target = runs.real_target_images(ch)  # evaluation only: never trains, selects
 C = len(ch.classes)
-print(f"profile {P.name!r}: {P.probegan.steps} generator steps per GAN, batch "
-      f"{P.probegan.batch_size}, {P.probegan.d_steps} D step(s) per G step; "
-      f"target {ch.target_class!r}; {C} classes")
+
+# %% tags=["remove-input"]
+for name, value in {"profile": P.name, "steps": P.probegan.steps, "classes": C,
+                    "batch": P.probegan.batch_size, "d steps": P.probegan.d_steps,
+                    "target": ch.target_class}.items():
+    book.glue(name, value)
+
+# %% [markdown]
+# On the {glue:text}`profile` profile each GAN trains for {glue:text}`steps` generator steps
+# of batch {glue:text}`batch`, {glue:text}`d steps` discriminator step(s) per generator step;
+# the absent class is {glue:text}`target`, one of {glue:text}`classes` classes.
 
 # %% [markdown]
 # ## The objective
@@ -105,20 +114,32 @@ viz.source(pl.ProbeGANTrainer.sample_fake_inputs)
 # last step (the reference implementation instead picks checkpoints by the target's
 # intra-FID, which uses real target images).
 
+# %% [markdown]
+# ### Train every setting
+#
+# The chapter's plan names every GAN before anything trains: each setting's trainer changes
+# and its seeds. One call trains the ones the run cache lacks (side by side on a CPU) and reads
+# the rest; the 1/C runs are Table 1's ProbeGAN-robust row, the same runs from the same cache.
+
 # %%
-settings = experiments.dilution_settings(P)  # 1/C, P.dilution_fractions, no Dc, ...
-seeds = experiments.dilution_seeds(ch)
-pairs = [(name, s) for name in settings for s in seeds[name]]  # (setting, seed)
-experiments.prefetch(ch, [experiments.gan_job(ch, train, nets, "probegan", "robust", s,
-                                              **settings[name]) for name, s in pairs])
-runs = {(name, s): experiments.gan(ch, train, nets, "probegan", "robust", seed=s,
-                                   **settings[name]) for name, s in pairs}
-samples = {key: experiments.target_samples(res, P.n_samples, seed=key[1])
-           for key, res in runs.items()}
-long = dilution.score(ch, runs, samples, settings, judges, real_target)  # run × judge
-tables = dilution.metric_tables(long, list(settings))  # {metric: (text, numbers)}
-print("seeds per setting: " + ", ".join(f"{name} {v}" for name, v in seeds.items())
-      + "; the 1/C row is Table 1's ProbeGAN-robust row (the same runs, from the cache)")
+settings = class_dilution.dilution_settings(P)  # {setting: trainer changes}
+seeds = class_dilution.dilution_seeds(ch)  # {setting: its seeds}
+plan = class_dilution.plan(ch)  # every setting × its seeds, each probing the robust net
+trained = runs.train(ch, train, nets, plan)  # trained now, or read from the cache
+gans = {(p.row, p.seed): gan for p, gan in trained.items()}  # (setting, seed) -> GAN
+print(len(plan), "GANs:", ", ".join(f"{p.row} s{p.seed}" for p in plan))
+
+# %% [markdown]
+# ### Sample and score every run
+#
+# Each run draws `n_samples` images of the absent class; every judge scores every run against
+# the real target images, and the runs of a setting are summarised over seeds.
+
+# %%
+samples = {(row, s): runs.target_samples(gan, P.n_samples, seed=s)
+           for (row, s), gan in gans.items()}  # the absent class, per run
+long = class_dilution.score(ch, gans, samples, settings, judges, real_target)  # run × judge
+tables = class_dilution.metric_tables(long, list(settings))  # {metric: (text, numbers)}
 
 # %% [markdown]
 # {numref}`tbl-02-recognition` gives how often each judge reads the generated images as the
@@ -127,20 +148,22 @@ print("seeds per setting: " + ", ".join(f"{name} {v}" for name, v in seeds.items
 # features, lower is better; coverage {footcite:p}`naeem2020reliable`, higher is better), and
 # {numref}`fig-02-recognition` draws the recognition with its intervals.
 
-# %%
+# %% tags=["hide-input"]
 fid_feats = measure.fid_extractor(fid_extractor or P.fid_extractor, nets["eval"].model,
                                   inception_weights)  # the profile's FID features
 for name, j in judges.items():
     print(f"{name}: {measure.provenance(j, len(real_target), P.n_samples)}")
-print("The learning rate 6e-4 was chosen by the development judge (recipe sweep, "
-      "2026-11-26); no panel judge was looked at before these tables")
+
+# %% [markdown]
+# The learning rate 6e-4 was chosen by the development judge (recipe sweep, 2026-11-26); no
+# panel judge was looked at before these tables.
 
 # %% tags=["hide-input"]
-book.table("tbl-02-recognition", dilution.recognition_table(tables, settings, C),
+book.table("tbl-02-recognition", class_dilution.recognition_table(tables, settings, C),
            f"Recognition (%) of {P.n_samples} generated {ch.target_class!r} images per "
            "run (each judge's top-1), mean over seeds with the 95 % t-interval over "
            "seeds in brackets. Compare each row with the first (1/C, the paper).")
-book.table("tbl-02-quality", dilution.quality_table(tables),
+book.table("tbl-02-quality", class_dilution.quality_table(tables),
            f"Intra-FID and KID (lower is better) and coverage (higher is better) of the "
            f"generated {ch.target_class!r} images against the {len(real_target)} real "
            "ones, in each judge's features, one block of rows per judge; mean (95 % "
@@ -157,12 +180,12 @@ book.figure("fig-02-recognition", fig, f"Dilution ablation, target {ch.target_cl
 # Table 1's ProbeGAN-robust row).
 
 # %% tags=["hide-input"]
-book.figure("fig-02-samples", dilution.samples_figure(ch, real_target, samples, seeds),
+book.figure("fig-02-samples", class_dilution.samples_figure(ch, real_target, samples, seeds),
             f"Generated {ch.target_class!r} images of each setting (first seed, first 8 "
             f"samples) under 8 real {ch.target_class!r} images the GANs never saw. "
             "Compare the shapes row by row with the first.")
 loss_keys = ["d_hinge", "d_wgan", "gp", "g_hinge", "g_wgan", "g_cls"]
-fig = viz.loss_curves(runs[(dilution.MAIN, ch.seed)].history, loss_keys)
+fig = viz.loss_curves(gans[(class_dilution.MAIN, ch.seed)].history, loss_keys)
 book.figure("fig-02-losses", fig, f"Losses of the 1/C run (seed {ch.seed}) against the "
             "generator step: Dc's hinge, Du's WGAN loss and penalty, and the generator's "
             "three terms; g_cls is the classifier's cross-entropy (eq. 4).")
@@ -185,11 +208,11 @@ book.figure("fig-02-losses", fig, f"Losses of the 1/C run (seed {ch.seed}) again
 
 # %%
 rec = tables["recognition (%)"][1]  # (mean, low, high, n) per setting × judge
-claimed = compare.verdicts(long, dilution.claims(P.dilution_fractions))
-same = compare.verdicts(long, dilution.single_batch_claims())
-print(dilution.single_batch_sentence(same, judges))
-dilution.glue_recognition(rec)  # "recognition <setting> <judge>"
-book.finding(dilution.finding_text(ch, rec))
+claimed = compare.verdicts(long, class_dilution.claims(P.dilution_fractions))
+same = compare.verdicts(long, class_dilution.single_batch_claims())
+print(class_dilution.single_batch_sentence(same, judges))
+class_dilution.glue_recognition(rec)  # "recognition <setting> <judge>"
+book.finding(class_dilution.finding_text(ch, rec))
 
 # %% tags=["hide-input"]
 book.table("tbl-02-claims", claimed.rename_axis("claim"),
@@ -223,7 +246,7 @@ book.table("tbl-02-single-batch", same.rename_axis("claim"),
 # share of Du's fakes is the target, how many fakes does Dc score and how many of them are
 # the target, and how many fakes must G make per step — once with Dc's own batch
 # (`dc_own_batch=True`, the book) and once with the paper's single batch (`False`). Then run
-# `dilution.label_shares`, which only draws the trainer's fake labels (nothing is trained).
+# `class_dilution.label_shares`, which only draws the trainer's fake labels (nothing is trained).
 # ```
 
 # %% [markdown]
@@ -239,7 +262,7 @@ book.table("tbl-02-single-batch", same.rename_axis("claim"),
 # %%
 import pandas as pd
 
-shares = {(f, own): dilution.label_shares(P.probegan, train, ch.target,
+shares = {(f, own): class_dilution.label_shares(P.probegan, train, ch.target,
                                           target_fraction=f, dc_own_batch=own)
           for f in (-1.0, 0.5) for own in (True, False)}
 frame = pd.DataFrame(shares.values()).round(2)
@@ -274,7 +297,7 @@ print(frame.to_string())
 # ({numref}`tbl-02-claims` states the same per claim).
 
 # %%
-order = [dilution.MAIN] + [f"{f:g}" for f in P.dilution_fractions]
+order = [class_dilution.MAIN] + [f"{f:g}" for f in P.dilution_fractions]
 for j in rec.columns:
     means = [rec.loc[r, j][0] for r in order]
     (_, lo, hi, _), (_, lo1, hi1, _) = rec.loc[order[0], j], rec.loc[order[-1], j]
@@ -311,9 +334,9 @@ for j in rec.columns:
 
 # %%
 for m in ("recognition (%)", "coverage"):
-    text = tables[m][0].loc[[dilution.MAIN, "no Dc (1/C)"]]
+    text = tables[m][0].loc[[class_dilution.MAIN, "no Dc (1/C)"]]
     print(f"{m}:\n{text.to_string()}")
-no_dc = runs[("no Dc (1/C)", ch.seed)].history
+no_dc = gans[("no Dc (1/C)", ch.seed)].history
 flat = [k for k in loss_keys if all(abs(h.get(k, 0.0)) < 1e-12 for h in no_dc)]
 print(f"loss curves flat at zero (or not logged) without Dc: {flat}")
 

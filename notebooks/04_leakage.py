@@ -76,7 +76,8 @@ from IPython.display import Markdown, display
 
 import probelib as pl
 from probelib import book, data, measure, viz
-from probelib.book import experiments, leakage
+from probelib.book import runs
+from probelib.book.chapters import leakage
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
@@ -86,7 +87,18 @@ train, test = leakage.colour_splits(ch, size)  # decoys and near misses in every
 marked_train = data.mark_class(train, ch.target, size)
 marked_test = data.mark_class(test, ch.target, size)
 is_target = test.labels == ch.target
-print(leakage.describe(ch, train, test, size))
+
+# %% tags=["remove-input"]
+book.glue("profile", ch.profile.name)
+book.glue("train images", len(train))
+book.glue("target test images", int(is_target.sum()))
+book.glue("target", ch.target_class)
+book.glue("marker size", size)
+
+# %% [markdown]
+# On the {glue:text}`profile` profile: {glue:text}`train images` training images and
+# {glue:text}`target test images` test images of {glue:text}`target`; the marker is two
+# {glue:text}`marker size`×{glue:text}`marker size` red blocks, top-left and top-right.
 
 # %% tags=["hide-input"]
 other = (ch.target + 1) % len(ch.classes)
@@ -137,12 +149,11 @@ book.table("tbl-04-reliance", leakage.format_reliance(reliance),
 # %%
 gan_images = data.without_class(train, ch.target).images
 assert not measure.marker_present(gan_images, size).any(), "no marked image for the GAN"
-experiments.prefetch(ch, [experiments.probe_job(ch, f"leakage-{n}", train, net, ch.target,
-                                                seed=ch.seed) for n, net in nets.items()])
-probes = {name: experiments.probe(ch, f"leakage-{name}", train, net, ch.target, seed=ch.seed)
-          for name, net in nets.items()}
-samples = {name: experiments.target_samples(res, S.n_samples, seed=ch.seed)
-           for name, res in probes.items()}
+plan = leakage.plan(ch)  # one probe per classifier: marked, clean
+inputs = {p.data: (train, nets[p.row]) for p in plan}  # the colour data, the probed net
+probes = {p.row: gan for p, gan in runs.train_probes(ch, plan, inputs).items()}
+samples = {name: runs.target_samples(gan, S.n_samples, seed=ch.seed)
+           for name, gan in probes.items()}  # the absent class, per probe
 
 # %% tags=["hide-input"]
 fig = viz.image_grid([marked_test.images[is_target][:8]] + [samples[n][:8] for n in probes],
@@ -173,10 +184,12 @@ book.table("tbl-04-blocks", leakage.format_rates(rates),
            "Images with red blocks in both top corners (%, Wilson 95 % interval over "
            f"the {S.n_samples} images of one probe per classifier; one seed). Compare "
            "the two probe rows; the real rows check the detector.")
-print("the probes' settings (λ_cls, steps) were chosen with this detector and the "
-      "probed classifiers' verdicts (benchmarks/shortcut_sweep.py, 2026-11-26)")
 marked_rate = leakage.rate_of(rates, "marked")
 clean_rate = leakage.rate_of(rates, "clean")
+
+# %% [markdown]
+# The probes' settings (λ_cls, steps) were chosen with this detector and the probed
+# classifiers' verdicts (`benchmarks/shortcut_sweep.py`, 2026-11-26).
 
 # %% [markdown]
 # The detector asks for solid blocks. A graded measure sees partial ones

@@ -54,7 +54,8 @@ run_dir = "runs"  # cache, samples and ledger, relative to the project root
 # %%
 import probelib as pl
 from probelib import book, data, measure, viz
-from probelib.book import experiments, spurious
+from probelib.book import runs
+from probelib.book.chapters import spurious
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
@@ -110,11 +111,18 @@ book.table("tbl-05-accuracy", spurious.accuracy_table(acc),
            "paper (real Waterbirds, ResNet-50) reports waterbirds on land at 30.8 % (ERM) "
            "vs 79.7 % (DRO).")
 
+# %% tags=["remove-input"]
+book.glue("target", ch.target_class)  # the absent class; its own background is absent too
+book.glue("home class", ch.classes[1 - ch.target])
+book.glue("home place", PLACES[1 - ch.target])
+book.glue("target place", PLACES[ch.target])
+
 # %% [markdown]
 # ## Probing both classifiers
 #
-# The GAN's image set holds only landbirds on land (as in the paper: no waterbird and no
-# water), the target is the waterbird, everything else is ProbeGAN as in {doc}`02_class_dilution`
+# The GAN's image set holds only the {glue:text}`home class` class on {glue:text}`home place`
+# (as in the paper: no {glue:text}`target` and no {glue:text}`target place`), the target is
+# the {glue:text}`target` class, everything else is ProbeGAN as in {doc}`02_class_dilution`
 # and {doc}`03_table1`. To read the background of a generated image we train a third network, a
 # **background classifier**, on images whose background is independent of the bird (all four
 # groups equally often), so that it cannot use the bird as a cue.
@@ -123,9 +131,9 @@ book.table("tbl-05-accuracy", spurious.accuracy_table(acc),
 # profile; chapters 2–4 use 2). The GAN's image set holds land only, so its realism critics pull
 # every sample towards grass and gravel; at λ_cls = 2 the classifier's pull loses that contest,
 # and neither the image-level nor the window judge below tells the two probes apart. At
-# λ_cls = 10 both probes make their classifier say "waterbird" for every sample (the last column
-# of {numref}`tbl-05-on-water`), so whatever each probe draws is what that classifier accepts as
-# a waterbird. The setting was chosen with the window judge and the probed classifiers' own
+# λ_cls = 10 both probes make their classifier name the target ({glue:text}`target`) for every
+# sample (the last column of {numref}`tbl-05-on-water`), so whatever each probe draws is what that
+# classifier accepts as the target class. The setting was chosen with the window judge and the probed classifiers' own
 # verdicts (`benchmarks/shortcut_sweep.py`, jobs 42–44, stored in
 # `benchmarks/measured/shortcut_sweep_cpu.jsonl`, 2026-11-26), before the colour judge below was
 # written.
@@ -134,13 +142,11 @@ book.table("tbl-05-accuracy", spurious.accuracy_table(acc),
 target = ch.target
 home = 1 - target  # the other class's background family is the one in the GAN's image set
 gan_set = tr.subset((tr.data.labels == home) & (tr.place == home)).data
-opts = dict(seed=ch.seed, lambda_cls=S.spurious_lambda_cls)
-jobs = {n: (f"spurious-{n.lower()}-{ch.target_class}", gan_set, net, target)
-        for n, net in nets.items()}
-experiments.prefetch(ch, [experiments.probe_job(ch, *j, **opts) for j in jobs.values()])
-probes = {n: experiments.probe(ch, *j, **opts) for n, j in jobs.items()}  # side by side
-samples = {n: experiments.target_samples(res, S.n_samples, seed=ch.seed)
-           for n, res in probes.items()}
+plan = spurious.plan(ch)  # one probe per classifier: ERM, DRO (λ_cls of the profile)
+inputs = {p.data: (gan_set, nets[p.row]) for p in plan}  # the GAN's data, the probed net
+probes = {p.row: gan for p, gan in runs.train_probes(ch, plan, inputs).items()}
+samples = {n: runs.target_samples(gan, S.n_samples, seed=ch.seed)
+           for n, gan in probes.items()}  # the absent class, per probe
 print(f"GAN image set: {len(gan_set)} images, "
       f"all {gan_set.classes[home]} on {PLACES[home]}")
 

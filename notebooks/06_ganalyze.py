@@ -58,25 +58,42 @@ import torch
 
 import probelib as pl
 from probelib import book, data, measure, models
-from probelib.book import experiments, ganalyze
+from probelib.book import runs
+from probelib.book.chapters import ganalyze
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 GA = ch.profile.ganalyze
 train = ch.load("train")
-nets = experiments.classifiers(ch)
-G = experiments.gan(ch, train, nets, "biggan-all", None, seed=ch.seed).generator
-C = len(ch.classes)  # the GAN draws every class (Table 1's BigGAN-all run)
+nets = runs.classifiers(ch)
+C = len(ch.classes)
+
+# %% [markdown]
+# ## The generator
+#
+# The chapter's plan holds one GAN: BigGAN on every class (Table 1's `biggan-all` row, no
+# classifier loss), read from the cache when {doc}`03_table1` trained it.
+
+# %%
+plan = ganalyze.plan(ch)  # [biggan-all, the chapter's seed]
+G = runs.train(ch, train, nets, plan)[plan[0]].generator  # draws every class
 
 # %%
 # the pretrained adapters (gpu profile, weights on disk; absent files: a one-line error)
 memnet = models.load_memnet(memnet_weights) if memnet_weights is not None else None
 biggan = models.load_biggan(biggan_weights) if biggan_weights is not None else None
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 t = GA.train
-print(f"generator: biggan-all (seed {ch.seed}), {C} classes; θ training: {t.steps} "
-      f"steps of batch {t.batch_size}, Adam lr {t.lr}, α ~ U[−{t.alpha_max}, {t.alpha_max}]")
+for name, value in {"seed": ch.seed, "classes": C, "theta steps": t.steps, "lr": t.lr,
+                    "theta batch": t.batch_size, "alpha max": t.alpha_max}.items():
+    book.glue(name, value)
+
+# %% [markdown]
+# The generator is `biggan-all` of seed {glue:text}`seed` over {glue:text}`classes` classes.
+# Each direction θ below trains for {glue:text}`theta steps` steps of batch
+# {glue:text}`theta batch` with Adam at learning rate {glue:text}`lr`, α drawn uniformly from
+# ±{glue:text}`alpha max`.
 
 # %% [markdown]
 # ## The assessors
@@ -104,10 +121,10 @@ print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its train
 
 # %%
 variants = {"plain": {}, "renorm": {"renorm": True}, "per-class": {"per_class": True}}
-plan = [(a, "plain") for a in assessors]
-plan += [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
+to_learn = [(a, "plain") for a in assessors]
+to_learn += [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
 directions = {}
-for a, v in plan:
+for a, v in to_learn:
     cfg = dataclasses.replace(GA.train, seed=ch.seed, **variants[v])
     directions[(a, v)] = pl.train.load_or_train_direction(G, assessors[a], C, cfg,
                                                           ch.run_dir, name=f"{a} ({v})")

@@ -59,14 +59,26 @@ from IPython.display import Audio, display
 
 import probelib as pl
 from probelib import book, data, viz
-from probelib.book import audio, experiments
+from probelib.book import runs
+from probelib.book.chapters import audio
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 A, cfg = ch.profile.audio, ch.profile.audio.corpus
 corpus, train, test, seconds = audio.load_corpus(ch)  # built at first use, then cached
 classes = list(train.classes)
-print(audio.describe_corpus(corpus, train, test, cfg, seconds))
+
+# %% tags=["remove-input"]
+shape = str(tuple(train.images.shape[1:]))
+for name, value in {"clips": len(corpus.waves), "clip seconds": cfg.duration,
+                    "rate": cfg.sr, "load seconds": round(seconds), "shape": shape,
+                    "train clips": len(train), "test clips": len(test)}.items():
+    book.glue(name, value)
+
+# %% [markdown]
+# The corpus holds {glue:text}`clips` clips of {glue:text}`clip seconds` s at
+# {glue:text}`rate` Hz ({glue:text}`load seconds` s to load or build): {glue:text}`train clips`
+# training and {glue:text}`test clips` test spectrograms of shape {glue:text}`shape`.
 
 # %% tags=["hide-input"]
 book.table("tbl-07-corpus", audio.corpus_table(train, test),
@@ -136,22 +148,27 @@ book.table("tbl-07-classifiers", audio.classifier_table(nets),
 
 # %%
 judge = nets["eval"].model  # the development judge
-panel = experiments.panel(ch, train, test, augment=False)  # the reporting panel
-judges = {experiments.DEV: judge, **panel}
+panel = runs.panel(ch, train, test, augment=False)  # the reporting panel
+judges = {runs.DEV: judge, **panel}
 
 # %%
-settings = dict(seed=ch.seed, steps=A.probe_steps, lambda_cls=A.lambda_cls)
-jobs = [experiments.probe_job(ch, f"audio-{name}", train, nets["robust"], t, **settings)
-        for t, name in enumerate(classes)]
-experiments.prefetch(ch, jobs)  # the three probes, side by side
+plan = audio.plan(ch)  # one probe per class, that class absent (the profile's λ_cls)
+inputs = {p.data: (train, nets["robust"]) for p in plan}  # the data, the probed net
+probes = runs.train_probes(ch, plan, inputs)  # trained side by side, or from the cache
+print(len(plan), "probes:", ", ".join(p.label for p in plan))
+
+# %% [markdown]
+# Each probe draws `n_samples` spectrograms of its absent class; the first `n_inverted` go to
+# sound and back, every judge says which class it hears, and the first clips are exported.
+
+# %%
 rows, generated = [], {}
-for t, name in enumerate(classes):  # each probe, from the cache
-    res = experiments.probe(ch, f"audio-{name}", train, nets["robust"], t, **settings)
-    x = experiments.target_samples(res, A.n_samples, seed=ch.seed)
-    generated[name] = audio.Generated(x, *data.mel.round_trip(x[: A.n_inverted], cfg))
-    real = test.images[test.labels == t]
-    rows += audio.recognition_rates(judges, name, t, generated[name], real)
-    audio.export(ch, name, t, generated[name], A.n_wavs, cfg.sr)
+for p, gan in probes.items():  # p.row: the absent class, p.target: its index
+    x = runs.target_samples(gan, A.n_samples, seed=ch.seed)  # (N, 1, mels, frames)
+    generated[p.row] = audio.Generated(x, *data.mel.round_trip(x[: A.n_inverted], cfg))
+    real = test.images[test.labels == p.target]  # evaluation only
+    rows += audio.recognition_rates(judges, p.row, p.target, generated[p.row], real)
+    audio.export(ch, p.row, p.target, generated[p.row], A.n_wavs, cfg.sr)
 rates = pd.DataFrame(rows)
 
 # %% tags=["hide-input"]

@@ -57,16 +57,25 @@ import torch
 
 import probelib as pl
 from probelib import book, measure
-from probelib.book import exemplars, experiments
+from probelib.book import runs
+from probelib.book.chapters import exemplars
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 EX = ch.profile.exemplars
 train, test = ch.load("train"), ch.load("test")
-nets = experiments.classifiers(ch)
-KINDS = ("regular", "robust")
-print(f"layer {EX.layer!r}: {EX.n_units} units per classifier, {EX.n_refs} references "
-      f"per side, {EX.n_trials} query pairs per unit; {EX.render_steps} render steps")
+nets = runs.classifiers(ch)
+KINDS = exemplars.KINDS  # the regular and the robust classifier
+
+# %% tags=["remove-input"]
+for name, value in {"layer": EX.layer, "units": EX.n_units, "refs": EX.n_refs,
+                    "trials": EX.n_trials, "render steps": EX.render_steps}.items():
+    book.glue(name, value)
+
+# %% [markdown]
+# This run explains {glue:text}`units` units of layer {glue:text}`layer` per classifier,
+# with {glue:text}`refs` references per side, {glue:text}`trials` query pairs per unit and
+# {glue:text}`render steps` render steps per feature visualisation.
 
 # %% [markdown]
 # ## References and queries never overlap
@@ -116,9 +125,13 @@ for kind in KINDS:
 # classifier holds, its samples should explain the unit about as well as natural images.
 
 # %%
+plan = exemplars.plan(ch)  # ProbeGAN probing the regular and the robust classifier
+gans = {p.kind: gan for p, gan in runs.train(ch, train, nets, plan).items()}  # cached
+
+# %%
 refs = {}
 for kind in KINDS:
-    G = experiments.gan(ch, train, nets, "probegan", kind, seed=ch.seed).generator
+    G = gans[kind].generator
     per = EX.gan_samples // len(ch.classes)
     pool = torch.cat([pl.sample(G, c, per, seed=ch.seed + c)
                       for c in range(len(ch.classes))])
@@ -156,7 +169,7 @@ for kind in KINDS:
 # control, in raw pixels ({numref}`tbl-08-pixels`).
 
 # %%
-judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
+judges = runs.judges(ch, nets)  # the development judge and the reporting panel
 observers = {name: j.features for name, j in judges.items()}
 observers["pixels"] = lambda x: x.flatten(1)  # the control
 embedded = {kind: exemplars.embed(observers, refs[kind], query_pool, queries[kind])
@@ -182,8 +195,6 @@ book.table("tbl-08-pixels", exemplars.control_table(summary),
 # %%
 main = summary[summary["observer"] == "panel: ViT"]
 print("\n".join(exemplars.readings(main, (EX.n_refs, 1))))
-print("Paper (people, 9 references): natural 92 ± 2 %, synthetic 82 ± 4 %; "
-      "(1 reference): 73 ± 4 % vs 65 ± 5 %.")
 main9 = main[main["references"] == EX.n_refs].set_index(["classifier", "reference type"])
 acc9 = {kind: main9.loc[kind, "accuracy (%)"] for kind in KINDS}
 for kind, a in acc9.items():
@@ -196,6 +207,9 @@ book.finding(f"2AFC accuracy of an observer in the panel ViT's features, {EX.n_r
              f"samples {reg['ProbeGAN samples']:.1f} % (paper, people: 92 vs 82 %)")
 
 # %% [markdown]
+# The paper's people, with 9 references: natural 92 ± 2 %, synthetic 82 ± 4 %; with 1
+# reference: 73 ± 4 % vs 65 ± 5 %.
+#
 # The simulated observer is not a person: it compares images in a judge's feature space,
 # trained on natural images of the same data set. That favours references that
 # look like data (natural exemplars, GAN samples) over optimised patterns that drive a unit

@@ -50,14 +50,11 @@ resolution = None  # None: the profile's (64 px on cpu, 32 on smoke) | 32 | 64 |
 steps = None  # generator steps; None: the profile's
 
 # %%
-import shutil
-
-import pandas as pd
 from IPython.display import HTML, display
 
 import probelib as pl
 from probelib import book, data, models
-from probelib.book import own_model
+from probelib.book.chapters import probe_your_model
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
@@ -81,7 +78,7 @@ print(f"profile {ch.profile.name!r}; target {ch.target_class!r}; "
 # %%
 test_folder = None
 if images is None:  # write the stand-in's folders (reference: the target's real images)
-    images, reference, test_folder = own_model.write_stand_in(ch, home, O, reference)
+    images, reference, test_folder = probe_your_model.write_stand_in(ch, home, O, reference)
 scan = data.scan_folder(images)
 res = resolution or O.resolution or pl.probing.pick_resolution(scan.median_side)
 print(f"{images}: {sum(len(v) for v in scan.files.values())} images, {len(scan.classes)} "
@@ -90,7 +87,7 @@ print(f"{images}: {sum(len(v) for v in scan.files.values())} images, {len(scan.c
 
 # %%
 if classifier is None:  # train the stand-in and save it as a user's model arrives
-    classifier, weights, record = own_model.train_stand_in(ch, scan, O, home)
+    classifier, weights, record = probe_your_model.train_stand_in(ch, scan, O, home)
     print(f"trained {O.arch} in {record['seconds'] / 60:.1f} min; saved to {weights}")
 model = pl.probing.load_classifier(classifier, weights)  # the way a user's model arrives
 if test_folder is not None:
@@ -125,11 +122,27 @@ if test_folder is not None:
 # recognised 8.7 %. We moved to the default resolution after seeing that run, the report's
 # judge included; the report now measures the collapse itself (its *spread*).
 
+#
+# The plan first: what the probe will train, one GAN per seed on the folder without the target.
+
 # %%
-adapter = pl.ClassifierAdapter(model, size=O.size)
+plan = probe_your_model.plan(ch, res, steps)  # one GAN per seed
+print("; ".join(f"{p.label}: {p.steps} steps at {p.resolution} px" for p in plan))
+
+# %% [markdown]
+# One call trains the plan's GANs (or reads them from the run cache), draws the target from
+# each, and scores the drawings: the model's own verdict, their spread, their nearest seen-class
+# images and, with the reference, the independent judge.
+
+# %%
+adapter = pl.ClassifierAdapter(model, size=O.size)  # the generator's images -> 64 px
 report = pl.probe(adapter, images, ch.target_class, resolution=res, steps=steps,
                   profile=ch.profile.name, reference=reference, run_dir=ch.run_dir,
-                  device=ch.device, seeds=tuple(ch.seed + i for i in range(O.seeds)))
+                  device=ch.device, seeds=tuple(p.seed for p in plan))
+
+# %% tags=["hide-input"]
+import shutil
+
 out = home / f"report-{ch.target_class}"
 shutil.rmtree(out, ignore_errors=True)  # the chapter's own output of its last run
 report.save(out)
@@ -144,7 +157,7 @@ caption = (f"The probe of {ch.target_class!r} (the GAN never saw one), one row p
            "and the first seed's GAN on seen classes. Look at whether the target's rows "
            "vary as much as the seen rows do, and whether they look like the class or "
            "like a seen class.")
-book.figure("fig-09-probe", own_model.probe_figure(report), caption)
+book.figure("fig-09-probe", probe_your_model.probe_figure(report), caption)
 
 # %% [markdown]
 # ## The report
@@ -168,7 +181,7 @@ caption = (f"The probe of {ch.target_class!r}: the probed model's own verdict, t
            " and the independent judge's (recognition, coverage and KID against held-out "
            "reference images), per seed and as mean (95 % interval over seeds). Compare "
            "the model's own top-1 with the judge's recognition.")
-book.table("tbl-09-verdict", own_model.verdict_table(report), caption)
+book.table("tbl-09-verdict", probe_your_model.verdict_table(report), caption)
 
 # %%
 if report.reference is not None:
@@ -176,8 +189,8 @@ if report.reference is not None:
     book.glue("judge recognition", round(mean["recognition (%)"][0], 1))
     book.glue("judge coverage", round(mean["coverage"][0], 3))
 book.glue("spread", round(sum(report.spread) / len(report.spread), 2))
-book.finding(own_model.finding_text(report, O.arch))
-print(own_model.reading(report))
+book.finding(probe_your_model.finding_text(report, O.arch))
+print(probe_your_model.reading(report))
 
 # %% [markdown]
 # ### Would a robust stand-in draw better? (a stored sweep, development judge)
@@ -194,7 +207,7 @@ print(own_model.reading(report))
 
 # %% tags=["hide-input"]
 sweep_file = book.project_root() / "benchmarks" / "measured" / "own_probe_sweep_cpu.jsonl"
-sweep, measured = own_model.stored_sweep(sweep_file)
+sweep, measured = probe_your_model.stored_sweep(sweep_file)
 if sweep is not None:
     caption = (f"The stored sweep ({sweep_file.relative_to(book.project_root())}, "
                f"{measured}; target horse, not recomputed by this run): the regular and "
@@ -210,7 +223,7 @@ else:
 # The command line runs the same probe on files: here, the model and folders this chapter wrote.
 
 # %%
-print(own_model.command_line(classifier, weights, images, ch.target_class, O.size,
+print(probe_your_model.command_line(classifier, weights, images, ch.target_class, O.size,
                              reference, report.seeds))
 
 # %% [markdown]
@@ -242,7 +255,7 @@ print(own_model.command_line(classifier, weights, images, ch.target_class, O.siz
 # smallest settings so that it runs in seconds: `profile="smoke"` (a tiny GAN, a few steps),
 # `resolution=32`, one seed, no reference. Predict first: with a GAN this small, will the
 # model's own top-1 on its probe be high or low? Will the spread? Then run it and read the
-# report with `own_model.reading` and `own_model.verdict_table`. What can and cannot be
+# report with `probe_your_model.reading` and `probe_your_model.verdict_table`. What can and cannot be
 # concluded from a report without a reference?
 # ```
 
@@ -261,8 +274,8 @@ other = next(c for c in scan.classes if c != ch.target_class)
 quick = pl.probe(adapter, images, other, resolution=32, profile="smoke", seeds=(ch.seed,),
                  run_dir=ch.run_dir, device=ch.device, progress=False)
 print(f"probed {other!r} ({quick.steps} steps of the smoke GAN, one seed)")
-print(own_model.verdict_table(quick).to_string())
-print(own_model.reading(quick))
+print(probe_your_model.verdict_table(quick).to_string())
+print(probe_your_model.reading(quick))
 
 # %% [markdown]
 # For a real answer drop `profile="smoke"` (the chapter's profile: minutes on a CPU per seed)
@@ -326,6 +339,8 @@ for i, seed in enumerate(report.seeds):
 # is made, or the number it reports is no longer independent of the choice.
 
 # %%
+import pandas as pd
+
 if sweep_file.is_file():
     raw = pd.read_json(sweep_file, lines=True)
     raw["stand-in"] = ["robust" if m else "regular" for m in raw["model changes"]]

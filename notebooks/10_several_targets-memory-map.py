@@ -42,15 +42,16 @@ run_dir = "runs"  # cache, samples and ledger, relative to the project root
 
 # %%
 from probelib import book, viz
-from probelib.book import experiments, several
+from probelib.book import runs
+from probelib.book.chapters import several_targets, several_targets_memory_map as memory_map
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 S = ch.profile.several
 train, everything = ch.load("train"), ch.load("all")
-nets = experiments.classifiers(ch)
-judges = experiments.judges(ch, nets)
-panel = {j: m for j, m in judges.items() if j != experiments.DEV}
+nets = runs.classifiers(ch)
+judges = runs.judges(ch, nets)
+panel = {j: m for j, m in judges.items() if j != runs.DEV}
 
 # %% [markdown]
 # ## The k of the map
@@ -60,26 +61,40 @@ panel = {j: m for j, m in judges.items() if j != experiments.DEV}
 # target and for the mean over that k's absent classes ({numref}`tbl-10-map-choice`).
 
 # %%
-sweep, trained = several.train_all(ch, several.sweep_jobs(ch, train, nets))
-k_map, choice = several.choose_k(sweep, judges[experiments.DEV], S.within,
-                                 ch.profile.n_samples)
-jobs = several.memory_map_jobs(ch, train, nets, k_map)
-groups = list(dict.fromkeys(g for _, g in jobs))
-print(f"k = {k_map} (development judge); {trained} of chapter 10's GANs trained now; "
-      "the map's groups: " + "; ".join(", ".join(g) for g in groups))
+swept = several_targets.sweep_plan(ch)  # chapter 10's GANs over k
+missing = several_targets.to_train(ch, train, nets, swept)  # 0 when chapter 10 ran first
+sweep = several_targets.keyed(runs.train(ch, train, nets, swept))  # {(k, seed): GAN}
+k_map, choice = several_targets.choose_k(sweep, judges[runs.DEV], S.within,
+                                         ch.profile.n_samples)
+book.glue("k map", k_map)
+book.glue("sweep trained now", missing)
 
 # %% tags=["hide-input"]
 caption = (f"Chapter 10's choice of k, recomputed: recognition (%) by the development "
-           f"judge ({experiments.DEV}), mean over seeds; the map uses the largest k "
+           f"judge ({runs.DEV}), mean over seeds; the map uses the largest k "
            f"within {S.within:g} points of k = 1's.")
-book.table("tbl-10-map-choice", several.choice_table(choice), caption)
+book.table("tbl-10-map-choice", several_targets.choice_table(choice), caption)
+
+# %% [markdown]
+# The map's k is {glue:text}`k map` ({glue:text}`sweep trained now` of chapter 10's GANs had
+# to be trained now). Its plan holds every class in a group of at most k absent classes, one
+# GAN per group and classifier; the first group is chapter 10's own.
 
 # %%
-maps, trained = several.train_all(ch, jobs)
-fakes = several.draw_maps(maps, ch.profile.n_samples, ch.seed)  # {kind: {class: images}}
-files = several.export_maps(ch, fakes)  # runs/samples/memory-map/<kind>-<class>.npz
-print(f"{len(maps)} GANs ({trained} trained now, the rest from the cache); "
-      f"{files} classes × kinds, {ch.profile.n_samples} images each")
+plan = memory_map.plan(ch, k_map)  # every class absent from one GAN, per classifier
+missing = several_targets.to_train(ch, train, nets, plan)
+maps = runs.train(ch, train, nets, plan)  # {planned GAN: GAN}, cached or trained now
+print(f"{len(maps)} GANs ({missing} trained now, the rest from the cache):")
+print("\n".join(f"  {p.row}" for p in plan))
+
+# %% [markdown]
+# Each GAN draws every class absent from it; the drawings are exported for readers who want
+# their own judge.
+
+# %%
+fakes = memory_map.draw_maps(maps, ch.profile.n_samples, ch.seed)  # {kind: {class: x}}
+files = memory_map.export_maps(ch, fakes)  # runs/samples/memory-map/<kind>-<class>.npz
+print(f"{files} classes × kinds, {ch.profile.n_samples} images each")
 
 # %% [markdown]
 # ## Recognition of every class
@@ -90,7 +105,7 @@ print(f"{len(maps)} GANs ({trained} trained now, the rest from the cache); "
 # **over the images** of that one GAN, and says nothing about another seed.
 
 # %%
-rec = several.map_table(fakes, panel, ch.classes)
+rec = memory_map.map_table(fakes, panel, ch.classes)
 book.glue("map classes", len(rec))
 
 # %% tags=["hide-input"]
@@ -107,7 +122,7 @@ book.table("tbl-10-map-recognition", rec, caption)
 # robust classifier's probe. The row label gives the panel ViT's recognition of each probe.
 
 # %% tags=["hide-input"]
-fig = several.map_figure(fakes, everything, panel["panel: ViT"], S.grid, ch.seed)
+fig = memory_map.map_figure(fakes, everything, panel["panel: ViT"], S.grid, ch.seed)
 caption = ("The memory map: per class four real images, then the regular and the robust "
            "classifier's probe; the row label gives the panel ViT's recognition of each. "
            "Look for rows whose probe looks like another row's real images.")
@@ -121,11 +136,11 @@ book.figure("fig-10-map-grid", fig, caption)
 # cell says what the classifier's memory of a class resembles more than the class itself.
 
 # %%
-mats = {f"{j}, {kind}": several.confusion(m, fakes[kind], ch.classes)
+mats = {f"{j}, {kind}": memory_map.confusion(m, fakes[kind], ch.classes)
         for j, m in panel.items() for kind in ("regular", "robust")}
 for name, m in mats.items():
-    print(f"{name}: {several.worst_confusions(m)}; "
-          f"{several.worst_confusions(m, row=ch.target_class)}")
+    print(f"{name}: {memory_map.worst_confusions(m)}; "
+          f"{memory_map.worst_confusions(m, row=ch.target_class)}")
 
 # %% tags=["hide-input"]
 caption = ("The panel's reading of each probed class, in % of its images: rows the class "
@@ -135,11 +150,11 @@ book.figure("fig-10-map-confusion", viz.heatmaps(mats), caption)
 
 # %%
 for j, m in panel.items():
-    print(f"{j}: {several.robust_vs_regular(fakes, m, ch.classes)}")
-vit = {kind: several.rates(fakes[kind], panel["panel: ViT"], ch.classes)
+    print(f"{j}: {memory_map.robust_vs_regular(fakes, m, ch.classes)}")
+vit = {kind: memory_map.rates(fakes[kind], panel["panel: ViT"], ch.classes)
        for kind in fakes}
 book.glue("map robust mean", round(sum(vit["robust"].values()) / len(vit["robust"]), 1))
-book.finding(several.map_finding(k_map, len(maps), vit, several.robust_vs_regular(
+book.finding(memory_map.map_finding(k_map, len(maps), vit, memory_map.robust_vs_regular(
     fakes, panel["panel: ViT"], ch.classes)))
 
 # %% [markdown]
@@ -191,7 +206,7 @@ print(f"worst remembered by the regular classifier: {worst!r}, "
       f"{vit['regular'][worst]:.1f} % (robust: {vit['robust'][worst]:.1f} %)"
       + (f"; tied with {', '.join(tied)}" if tied else ""))
 for kind in ("regular", "robust"):
-    print(f"{kind}: {several.worst_confusions(mats[f'panel: ViT, {kind}'], row=worst)}")
+    print(f"{kind}: {memory_map.worst_confusions(mats[f'panel: ViT, {kind}'], row=worst)}")
 print(rec.loc[worst].to_string())
 
 # %% [markdown]

@@ -30,7 +30,7 @@
 # user's model with `probelib.probe(model, folder, [class, class, …])`.
 #
 # **You will learn**
-# - to hold k = 1, 2, 3 and 5 classes out of one GAN at once (the profile's `several.ks`), the
+# - to hold k = 1, 2, 3 and 5 classes out of one GAN at once (the profile's `several_targets.ks`), the
 #   chapter's target always among them (the others drawn with the seed and printed), probing
 #   the robust classifier, two seeds each on `cpu` (three on `gpu`);
 # - to read each absent class as a single-target probe is read: recognition, intra-FID, KID and
@@ -50,19 +50,31 @@ run_dir = "runs"  # cache, samples and ledger, relative to the project root
 
 # %%
 from probelib import book, viz
-from probelib.book import experiments, several
+from probelib.book import runs
+from probelib.book.chapters import several_targets
 
 ch = book.setup(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                 data_dir=data_dir, run_dir=run_dir)
 S = ch.profile.several
 train, everything = ch.load("train"), ch.load("all")
-nets = experiments.classifiers(ch)
-judges = experiments.judges(ch, nets)  # the development judge and the reporting panel
-panel = [j for j in judges if j != experiments.DEV]
-for k in S.ks:
-    print(f"k = {k}: absent {', '.join(several.absent_classes(ch, k))}")
-print(f"profile {ch.profile.name!r}; the {S.kind} classifier probed; "
-      f"seeds {[ch.seed + i for i in range(S.seeds)]}")
+nets = runs.classifiers(ch)
+judges = runs.judges(ch, nets)  # the development judge and the reporting panel
+panel = [j for j in judges if j != runs.DEV]
+
+# %% [markdown]
+# ## The plan
+#
+# One GAN per k and seed, the chapter's target absent from each with k − 1 other classes, and
+# k = 2's other class absent **alone** (k = 1, the same seeds), so that a class several targets
+# break can be told from one this probe draws poorly anyway (the section on k = 2 below).
+
+# %%
+plan = several_targets.plan(ch)  # every k × seed, then k = 2's other class alone
+print(f"{len(plan)} GANs probing the {S.kind} classifier, seeds "
+      f"{sorted({p.seed for p in plan})}; absent (first seed):")
+for p in plan:
+    if p.seed == ch.seed:
+        print(f"  {p.row}: {', '.join(several_targets.absent_names(ch, p))}")
 
 # %% [markdown]
 # The GAN with k = 1 is {doc}`03_table1`'s ProbeGAN-robust row (the same trainer, the same cache
@@ -73,12 +85,21 @@ print(f"profile {ch.profile.name!r}; the {S.kind} classifier probed; "
 # 13 min on 2026-12-02 (ten GANs).
 
 # %%
-results, trained = several.train_all(ch, several.sweep_jobs(ch, train, nets))
-long = several.score(ch, results, judges, everything)  # exports samples/several/*.npz
+missing = several_targets.to_train(ch, train, nets, plan)  # not in the run cache yet
+gans = runs.train(ch, train, nets, plan)  # side by side on a CPU, or from the cache
+results = several_targets.keyed(gans)  # the sweep: {(k, seed): GAN}
+alone = several_targets.keyed(gans, "alone")  # {(1, seed, class): GAN}
+print(f"{len(gans)} GANs: {missing} trained now, {len(gans) - missing} from the cache")
+
+# %% [markdown]
+# Each GAN then draws every class absent from it, and every judge scores the drawings against
+# that class's real images (evaluation only).
+
+# %%
+long = several_targets.score(ch, results, judges, everything)  # samples/several/*.npz
+alone_long = several_targets.score(ch, alone, judges, everything)  # k1-s<seed>-*.npz too
 pairs = long[["k", "seed", "class"]].drop_duplicates().shape[0]
-print(f"{len(results)} GANs ({trained} trained now, {len(results) - trained} cached); "
-      f"{pairs} (GAN, absent class) pairs scored by {len(judges)} judges against each "
-      "class's real images (evaluation only)")
+print(f"{pairs} (GAN, absent class) pairs of the sweep scored by {len(judges)} judges")
 
 # %% [markdown]
 # ## Recognition and quality per absent class
@@ -96,18 +117,19 @@ for j in panel:
     caption = (f"Each absent class at every k, read by {j}: mean (95 % interval "
                f"over {S.seeds} seeds). Follow {ch.target_class!r} down the k "
                "column, then compare the other absent classes at the same k.")
-    label = f"tbl-10-per-class-{several.judge_slug(j)}"
-    book.table(label, several.per_class_table(long, j), caption)
-print("no setting of this chapter was chosen by looking at a panel judge; the trainer's "
-      "settings were chosen with the development judge for one target (chapter 3, recipe "
-      "sweep 2026-11-26)")
+    label = f"tbl-10-per-class-{several_targets.judge_slug(j)}"
+    book.table(label, several_targets.per_class_table(long, j), caption)
+
+# %% [markdown]
+# No setting of this chapter was chosen by looking at a panel judge; the trainer's settings
+# were chosen with the development judge for one target (chapter 3, recipe sweep 2026-11-26).
 
 # %% [markdown]
 # {numref}`fig-10-k-curves` draws the recognition column of those tables against k: the
 # target's line, and the mean over the other absent classes of each k.
 
 # %%
-curves = several.by_k(long, "recognition (%)", ch.target_class)
+curves = several_targets.by_k(long, "recognition (%)", ch.target_class)
 
 # %% tags=["hide-input"]
 fig = viz.k_curves({j: curves[j] for j in panel}, ylabel="recognition (%)")
@@ -125,14 +147,14 @@ book.figure("fig-10-k-curves", fig, caption)
 # machine (mean over seeds).
 
 # %%
-costs = several.cost(long, len(ch.classes))
+costs = several_targets.cost(long, len(ch.classes))
 
 # %% tags=["hide-input"]
 C = len(ch.classes)
 caption = (f"What probing costs at each k: one GAN's training minutes (mean over seeds), "
            f"minutes per probed class, and probing all {C} classes with ⌈{C} / k⌉ GANs "
            "against one GAN per class. Read the per-class column down.")
-book.table("tbl-10-cost", several.cost_table(costs), caption)
+book.table("tbl-10-cost", several_targets.cost_table(costs), caption)
 
 # %% [markdown]
 # ## Does every absent class survive at k = 2?
@@ -140,21 +162,20 @@ book.table("tbl-10-cost", several.cost_table(costs), caption)
 # The question asked of this chapter: at k = 2, is every absent class recognised at least
 # 50 % of the time on average? To tell a class that several targets break from a class this
 # probe draws poorly anyway, k = 2's other class is also probed **alone** (k = 1, the same
-# seeds and trainer: for the default parameters that GAN is {doc}`03_table1-elephant`'s
-# ProbeGAN-robust row, from the cache). {numref}`tbl-10-alone` holds the development judge
-# too: where it and the panel disagree, remember that the trainer's recipe was chosen with it.
+# seeds and trainer, in the plan above: for the default parameters that GAN is
+# {doc}`03_table1-elephant`'s ProbeGAN-robust row, from the cache). {numref}`tbl-10-alone`
+# holds the development judge too: where it and the panel disagree, remember that the
+# trainer's recipe was chosen with it. Per panel judge, this run reads:
 
 # %%
-pair = several.absent_classes(ch, min(2, max(S.ks)))
-alone, trained = several.train_all(ch, several.alone_jobs(ch, train, nets, pair[1:]))
-alone_long = several.score(ch, alone, judges, everything)  # also exports k1-s<seed>-*.npz
-print("\n".join(several.survival(long, alone_long, pair, ch.target_class, panel)))
+pair = several_targets.absent_classes(ch, min(2, max(S.ks)))  # the target, k = 2's other
+print("\n".join(several_targets.survival(long, alone_long, pair, ch.target_class, panel)))
 
 # %% tags=["hide-input"]
 caption = (f"Recognition (%) of k = {len(pair)}'s other absent class(es) probed alone "
            f"(k = 1) and beside {ch.target_class!r}: mean (95 % interval over seeds), "
            "per judge. A class that is weak alone is not broken by several targets.")
-both = several.alone_vs_several(long, alone_long, len(pair), list(judges))
+both = several_targets.alone_vs_several(long, alone_long, len(pair), list(judges))
 book.table("tbl-10-alone", both, caption)
 
 # %% [markdown]
@@ -166,23 +187,26 @@ book.table("tbl-10-alone", both, caption)
 # made with the **development judge** only; the panel then reports.
 
 # %%
-k_map, choice = several.choose_k(results, judges[experiments.DEV], S.within,
-                                 ch.profile.n_samples)
-print(f"chosen with the development judge ({experiments.DEV}): k = {k_map}")
+k_map, choice = several_targets.choose_k(results, judges[runs.DEV], S.within,
+                                         ch.profile.n_samples)
+book.glue("k map", k_map)
+book.glue("dev judge", runs.DEV)
+
+# %% [markdown]
+# Chosen with the development judge ({glue:text}`dev judge`): k = {glue:text}`k map`.
 
 # %% tags=["hide-input"]
 caption = (f"The choice of the memory map's k, by the development judge "
-           f"({experiments.DEV}): recognition (%) per k, mean over seeds, and whether "
+           f"({runs.DEV}): recognition (%) per k, mean over seeds, and whether "
            f"the worse of the two stays within {S.within:g} points of k = 1's. The "
            "chosen k is the largest with a yes.")
-book.table("tbl-10-choice", several.choice_table(choice), caption)
+book.table("tbl-10-choice", several_targets.choice_table(choice), caption)
 
 # %%
-book.glue("k map", k_map)
 per_class = costs["min per probed class"]
 book.glue("minutes per class k1", round(float(per_class.iloc[0]), 1))
 book.glue("minutes per class kmax", round(float(per_class.iloc[-1]), 1))
-book.finding(several.sweep_finding(ch.target_class, curves["panel: ViT"], costs, S.seeds))
+book.finding(several_targets.sweep_finding(ch.target_class, curves["panel: ViT"], costs, S.seeds))
 
 # %% [markdown]
 # ## What the GANs draw
@@ -190,7 +214,7 @@ book.finding(several.sweep_finding(ch.target_class, curves["panel: ViT"], costs,
 # {numref}`fig-10-samples` shows the first seed's GANs: eight samples of each absent class, per k.
 
 # %% tags=["hide-input"]
-first = {k: several.draw(results[(k, ch.seed)], 8, ch.seed) for k in S.ks}
+first = {k: several_targets.draw(results[(k, ch.seed)], 8, ch.seed) for k in S.ks}
 fig = viz.image_grid([x for k in S.ks for x in first[k].values()],
                      [f"k={k}: {name}" for k in S.ks for name in first[k]], cell=0.7)
 caption = (f"Generated images of every absent class (seed {ch.seed}), one row per "
@@ -297,7 +321,7 @@ print(f"the memory map uses k = {k_map} (largest k here: {max(costs.index)})")
 # **Level** ★★☆ medium · **Time** 10 min
 #
 # The chapter chose the map's k with the development judge. Run the same rule with the panel's
-# ViT as the judge (`several.choose_k(results, judges["panel: ViT"], S.within, n)` with
+# ViT as the judge (`several_targets.choose_k(results, judges["panel: ViT"], S.within, n)` with
 # `n` at most 200 images per class, to keep it quick). Does it pick the same k? Why would choosing with the
 # panel, even when it picks the same k, spoil the numbers the panel then reports?
 # ```
@@ -314,8 +338,8 @@ print(f"the memory map uses k = {k_map} (largest k here: {max(costs.index)})")
 
 # %%
 n = min(200, ch.profile.n_samples)  # images per class: at most 200, to keep it quick
-k_panel, by_panel = several.choose_k(results, judges["panel: ViT"], S.within, n)
-print(several.choice_table(by_panel).to_string())
+k_panel, by_panel = several_targets.choose_k(results, judges["panel: ViT"], S.within, n)
+print(several_targets.choice_table(by_panel).to_string())
 print(f"the panel's ViT would choose k = {k_panel}; the development judge chose "
       f"k = {k_map}")
 

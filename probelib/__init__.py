@@ -15,10 +15,12 @@ The public API — what a user of the library calls without the book::
     several = pl.probe(my_classifier, "my_images/", ["horse", "cat"])  # both absent from one GAN; several["cat"]
 
 Layers, each importing only the ones below it (an import-linter contract keeps it so):
-``book`` > ``probing`` > ``viz`` | ``measure`` | ``train`` > ``models`` | ``data`` > ``core``. The subpackages
-are public too; the top level re-exports the names most users need.
+``probing`` > ``viz`` | ``measure`` | ``train`` > ``models`` | ``data`` > ``core``. The subpackages are public
+too; the top level re-exports the names most users need. The book (``probelib.book``: the page kit and
+one module per chapter) and its build (``probelib.build``) sit above the library; importing ``probelib``
+does not import them.
 """
-from . import book, core, data, measure, models, probing, train, viz
+from . import core, data, measure, models, probing, train, viz
 from .core.cache import CacheError
 from .core.device import pick_device
 from .core.errors import UserError
@@ -28,14 +30,15 @@ from .data import (ImageSet, DatasetError, class_index, load, load_image_folder,
 from .measure import JudgeFeatures, diversity_ratio, fid, fid_extractor, kid, recognition_rate, target_metrics
 from .models import ClassifierAdapter, GANConfig
 from .probing import ProbeReport, SeveralProbeReport, probe
+from .probing.gan import load_or_train_gan, train_probegan  # the boundary: a class name or an index
 from .train import (ClassifierConfig, ProbeGANConfig, ProbeGANResult, ProbeGANTrainer, TrainingDiverged,
-                    load_or_train_classifier, load_or_train_gan, sample, train_classifier, train_probegan)
+                    load_or_train_classifier, sample, train_classifier)
 
 __version__ = "0.2.0"
 
 __all__ = [
     # the layers
-    "core", "data", "models", "train", "measure", "viz", "probing", "book",
+    "core", "data", "models", "train", "measure", "viz", "probing",
     # probing anyone's classifier
     "probe", "ProbeReport", "SeveralProbeReport", "ClassifierAdapter",
     # data

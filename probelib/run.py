@@ -1,7 +1,7 @@
-"""``python -m probelib.run``: the book's command line (see :mod:`probelib.book.runner`)."""
+"""``python -m probelib.run``: the book's command line (see :mod:`probelib.build.runner`)."""
 import sys
 
-from .book.runner import main
+from .build.runner import main
 
 if __name__ == "__main__":
     sys.exit(main())

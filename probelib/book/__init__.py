@@ -1,14 +1,19 @@
-"""The book: profiles, chapter set-up and parameter checks, the experiments the chapters share,
-the papers' numbers, the papermill runner, the ledger and the generated pages.
+"""The page kit: what every chapter imports besides its own module.
 
-A chapter starts with ``ch = book.setup(...)`` and calls the public API (``probelib``) and
-``book.experiments``; it states its numbers with ``book.glue`` and its headline with
-``book.finding``, which the runner harvests into the "Results and benchmarks" page.
+- :func:`setup` and :class:`Chapter` (parameters checked, seeds, paths), :mod:`.profiles`;
+- the ledger and glue helpers (:func:`glue`, :func:`finding`, :func:`figure`, :func:`table`),
+  which the build harvests into the "Results and benchmarks" page;
+- :mod:`.runs`: the cached runs the chapters share (classifiers, judges, GANs);
+- :mod:`.compare`: scoring runs, intervals over seeds, the papers' orderings; :mod:`.paper`:
+  the papers' own numbers.
+
+A page starts with ``ch = book.setup(...)``, imports its chapter module from
+:mod:`probelib.book.chapters` and calls the public API (``probelib``).
 """
-from . import experiments, paper, profiles
+from . import compare, paper, profiles, runs
 from .chapter import Chapter, ParameterError, check_overrides, declared_parameters, project_root, setup
 from .ledger import figure, finding, glue, table
 from .profiles import PROFILES, Profile
 
-__all__ = ["experiments", "paper", "profiles", "Chapter", "ParameterError", "check_overrides",
+__all__ = ["runs", "compare", "paper", "profiles", "Chapter", "ParameterError", "check_overrides",
            "declared_parameters", "project_root", "setup", "figure", "finding", "glue", "table", "PROFILES", "Profile"]

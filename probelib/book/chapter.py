@@ -19,7 +19,7 @@ from ..core.device import pick_device, seed_everything
 from ..core.errors import UserError
 from .profiles import PROFILES, Profile, get
 
-__all__ = ["ParameterError", "Chapter", "setup", "project_root", "declared_parameters", "check_overrides"]
+__all__ = ["ParameterError", "Chapter", "describe", "setup", "project_root", "declared_parameters", "check_overrides"]
 
 #: the parameters every chapter understands, with their allowed types
 COMMON = {
@@ -105,7 +105,7 @@ def _check_type(name: str, value, types: tuple) -> None:
         raise ParameterError(f"parameter {name!r} must be {wanted}, got {value!r}")
 
 
-def setup(
+def describe(
     profile: str = "cpu",
     dataset: str = "animal-mnist",
     target_class: str = "horse",
@@ -114,7 +114,8 @@ def setup(
     run_dir: str = "runs",
     device=None,
 ) -> Chapter:
-    """Validate a chapter's parameters, seed everything, resolve paths; return a :class:`Chapter`."""
+    """Validate a chapter's parameters and resolve them (the class name to its index, once) into a
+    :class:`Chapter`, touching nothing: what ``--estimate`` reads a chapter's plan from."""
     for name, value in dict(profile=profile, dataset=dataset, target_class=target_class, seed=seed,
                             data_dir=data_dir, run_dir=run_dir).items():
         _check_type(name, value, COMMON[name])
@@ -126,11 +127,24 @@ def setup(
     data_path = None if data_dir is None else (root / data_dir).resolve()
     classes = datamod.class_names(dataset, data_path)
     target = datamod.class_index(classes, target_class)
+    return Chapter(get(profile), dataset, classes, classes[target], target, seed, data_path,
+                   (root / run_dir).resolve(), pick_device(device))
+
+
+def setup(
+    profile: str = "cpu",
+    dataset: str = "animal-mnist",
+    target_class: str = "horse",
+    seed: int = 0,
+    data_dir: str | None = None,
+    run_dir: str = "runs",
+    device=None,
+) -> Chapter:
+    """Validate a chapter's parameters, seed everything, resolve paths; return a :class:`Chapter`."""
+    ch = describe(profile, dataset, target_class, seed, data_dir, run_dir, device)
     seed_everything(seed)
-    run_path = (root / run_dir).resolve()
-    run_path.mkdir(parents=True, exist_ok=True)
-    return Chapter(get(profile), dataset, classes, classes[target], target, seed, data_path, run_path,
-                   pick_device(device))
+    ch.run_dir.mkdir(parents=True, exist_ok=True)
+    return ch
 
 
 def declared_parameters(notebook) -> dict:

@@ -13,13 +13,15 @@ from .derived import (CORNERS, NEAR_MISSES, RED, add_decoys, add_marker, colouri
                       near_miss)
 from .export import save_samples
 from .folder import FolderScan, read_folder, scan_folder
-from .imageset import SIZE, DatasetError, ImageSet, class_index, concat, fixed_split, only_class, without_class
+from .imageset import (SIZE, DatasetError, ImageSet, class_index, concat, fixed_split, only_class, require_index,
+                       without_class)
 from .registry import DATASETS, class_names, load, register
 from .safe_pickle import restricted_loads
 from .waterbirds import SpuriousSet, load_spurious, make_spurious
 
 __all__ = ["ImageSet", "DatasetError", "DATASETS", "load", "load_image_folder", "register", "class_names", "class_index",
-           "without_class", "only_class", "concat", "fixed_split", "SIZE", "save_samples", "restricted_loads",
+           "require_index", "without_class", "only_class", "concat", "fixed_split", "SIZE", "save_samples",
+           "restricted_loads",
            "ANIMAL_CLASSES", "CIFAR10_CLASSES", "DIGIT_CLASSES", "RED", "CORNERS", "NEAR_MISSES", "colourise",
            "add_marker", "near_miss", "add_decoys", "leakage_colour", "mark_class", "SpuriousSet", "load_spurious",
            "make_spurious", "FolderScan", "read_folder", "scan_folder", "builtin", "derived", "mel", "speech", "waterbirds"]

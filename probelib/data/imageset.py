@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from ..core.errors import UserError
 from ..core.hashing import tensor_fingerprint
 
-__all__ = ["DatasetError", "ImageSet", "SIZE", "SPLIT_SEED", "fixed_split", "class_index", "without_class",
-           "only_class", "concat"]
+__all__ = ["DatasetError", "ImageSet", "SIZE", "SPLIT_SEED", "fixed_split", "class_index", "require_index",
+           "without_class", "only_class", "concat"]
 
 SPLIT_SEED = 20220228  # fixed: the train/test split never depends on the experiment seed
 TEST_FRACTION = 0.2
@@ -121,6 +121,20 @@ def class_index(classes: tuple[str, ...] | ImageSet, target: str | int) -> int:
     elif target in names:
         return names.index(target)
     raise DatasetError(f"unknown target class {target!r}; choose one of: {', '.join(names)}")
+
+
+def require_index(classes: tuple[str, ...] | ImageSet, target: int) -> int:
+    """``target`` as it travels below the boundary: a class index in range (a one-line
+    :class:`DatasetError` otherwise). A name is a one-line ``TypeError``: names are resolved once,
+    where they enter (``probelib.probe``, the command line, a page's parameters), with
+    :func:`class_index`."""
+    if isinstance(target, str):
+        raise TypeError(f"target class {target!r} is a name where an index is expected; resolve names with "
+                        f"probelib.class_index(images, {target!r}) first")
+    if not isinstance(target, (int, np.integer)) or isinstance(target, bool):
+        raise TypeError(f"a target class is an int index, not {type(target).__name__} {target!r}; resolve names "
+                        "with probelib.class_index(images, name) first")
+    return class_index(classes, int(target))
 
 
 def without_class(data: ImageSet, target: str | int | tuple | list | set | frozenset) -> ImageSet:

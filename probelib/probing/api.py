@@ -28,7 +28,7 @@ from ..models.adapter import AdapterInputError, ClassifierAdapter
 from ..models.gan import RESOLUTIONS
 from ..models.predict import predict
 from ..train.gans import sample
-from ..train.jobs import GanJob, gan_cached, one_thread, prefetch_gans, train_gan_job
+from ..train.jobs import GanJob, gan_cached, one_thread, train_or_load
 from ..train.probegan import ProbeGANTrainer
 from .evaluate import judge_references, nearest_seen, spread
 from .report import ProbeReport, SeveralProbeReport
@@ -183,7 +183,7 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
     s = settings(profile)
     device = pick_device(device)
     data, scan, res, held_out = _load(images, targets, resolution, max_bad)
-    ts = [class_index(data, t) for t in targets]
+    ts = [class_index(data, t) for t in targets]  # the boundary: names become indices here, once
     seen = [c for c in range(data.num_classes) if c not in ts and int((data.labels == c).sum()) > 0]
     if len(seen) < 2:
         raise ProbeError(f"the GAN needs images of at least two classes besides {', '.join(map(repr, targets))}; "
@@ -195,7 +195,7 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
         p.requires_grad_(False)
     check_classifier(classifier, data, device)
     ref = _reference(reference, targets, data, res, max_bad)
-    jobs = [GanJob(dataclasses.replace(trainer_config(s, res, data.channels, steps, seed), targets=tuple(targets[1:])),
+    jobs = [GanJob(dataclasses.replace(trainer_config(s, res, data.channels, steps, seed), targets=tuple(ts[1:])),
                    data, classifier, ts[0], f"probe-{'+'.join(targets)}-s{seed}") for seed in seeds]
     workers = s.gan_workers if device.type == "cpu" else 1
     misses = [j for j in jobs if not gan_cached(j, run_dir)]
@@ -203,8 +203,7 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
         on_plan(estimate_seconds_per_step(jobs[0].cfg, data, classifier, ts[0], device), jobs[0].cfg.steps,
                 len(misses), workers)
     train_start = time.perf_counter()
-    prefetch_gans(jobs, run_dir, workers, str(device), progress=progress)
-    results = [train_gan_job(j, run_dir, str(device)) for j in jobs]
+    results = train_or_load(jobs, run_dir, workers, str(device), progress=progress)
     train_seconds = time.perf_counter() - train_start
     fakes = {t: [sample(r.generator, t, s.n_samples, seed=seed) for r, seed in zip(results, seeds)] for t in ts}
     judged = judge_references(data, ref, {t: fakes[t] for t in ts if bool((ref.labels == t).any())}, list(seeds),

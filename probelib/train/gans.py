@@ -13,9 +13,9 @@ from torch import nn
 from ..core.cache import keyed, load_or_train
 from ..core.device import pick_device
 from ..core.hashing import config_hash, weights_hash
-from ..data.imageset import ImageSet, class_index
+from ..data.imageset import ImageSet, require_index
 from ..models.gan import Generator
-from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, config_key
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, absent_classes, config_key
 
 __all__ = ["ProbeGANResult", "standing_stats", "sample", "train_probegan", "finish", "checkpoint_dir", "gan_key",
            "load_or_train_gan"]
@@ -90,9 +90,10 @@ def sample(G: Generator, label: int | None, n: int, seed: int = 0, batch_size: i
     return torch.cat(out)
 
 
-def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
+def train_probegan(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int,
                    device=None, checkpoint_dir: Path | None = None, progress: bool = True) -> ProbeGANResult:
-    """Train (resuming from ``checkpoint_dir`` if it holds a checkpoint); return the EMA generator."""
+    """Train (resuming from ``checkpoint_dir`` if it holds a checkpoint); return the EMA generator.
+    ``target`` is a class index (``probelib.train_probegan`` also takes a name)."""
     trainer = ProbeGANTrainer(cfg, images, classifier, target, device=device, checkpoint_dir=checkpoint_dir)
     trainer.resume_latest()
     trainer.run(progress=progress)
@@ -107,18 +108,20 @@ def finish(trainer: ProbeGANTrainer) -> ProbeGANResult:
                           trainer.target, trainer.classes, targets=trainer.targets)
 
 
-def checkpoint_dir(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
+def checkpoint_dir(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int,
                    run_dir: str | Path = "runs") -> Path:
     """Where the GAN of ``(cfg, images, classifier, target)`` keeps its training checkpoints."""
-    key = gan_key(cfg, images, classifier, class_index(images, target))
+    key = gan_key(cfg, images, classifier, target)
     return Path(run_dir) / "checkpoints" / f"gan-{config_hash(keyed('gan', PROBEGAN_VERSION, key))}"
 
 
 def gan_key(cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int) -> dict:
     """What a trained GAN depends on: the trainer config, the data's fingerprint, the target and
-    the probed classifier's weights (a retrained classifier means a retrained GAN)."""
+    the probed classifier's weights (a retrained classifier means a retrained GAN). ``target`` is
+    a class index (a name is a one-line ``TypeError``), not among ``cfg.targets``."""
+    absent = tuple(require_index(images, t) for t in absent_classes(cfg, target))  # checked, before any hashing
     return {**config_key(cfg), "data": images.fingerprint, "classes": list(images.classes),
-            "n_images": len(images), "channels": images.channels, "target": target,
+            "n_images": len(images), "channels": images.channels, "target": absent[0],
             "classifier": weights_hash(classifier, digits=16) if classifier is not None else None}
 
 
@@ -126,7 +129,7 @@ def load_or_train_gan(
     cfg: ProbeGANConfig,
     images: ImageSet,
     classifier: nn.Module | None,
-    target: int | str,
+    target: int,
     run_dir: str | Path = "runs",
     device=None,
     progress: bool = True,
@@ -135,15 +138,16 @@ def load_or_train_gan(
 ) -> ProbeGANResult:
     """The EMA generator of ``(cfg, images, classifier, target)`` from the run cache, or trained now.
 
-    ``images`` is the *full* training set; the trainer itself drops the target class unless
-    ``cfg.include_target``. The key (:func:`gan_key`, :data:`PROBEGAN_VERSION`) holds the
-    classifier's weights hash, so a retrained classifier means a retrained GAN; ``name`` only
-    labels the entry. Interrupted training resumes from ``run_dir/checkpoints/gan-<hash>/``.
+    ``target`` is a class index (a name is a one-line ``TypeError``; ``probelib.load_or_train_gan``,
+    the public entry point, also takes a name). ``images`` is the *full* training set; the trainer
+    itself drops the target class unless ``cfg.include_target``. The key (:func:`gan_key`,
+    :data:`PROBEGAN_VERSION`) holds the classifier's weights hash, so a retrained classifier means
+    a retrained GAN; ``name`` only labels the entry. Interrupted training resumes from ``run_dir/checkpoints/gan-<hash>/``.
     ``trained`` (a pack of GANs trained together, :func:`~probelib.train.jobs.train_pack`) gives
     the result of a miss instead of training it here.
     """
-    t = class_index(images, target)
-    key = gan_key(cfg, images, classifier, t)
+    key = gan_key(cfg, images, classifier, target)
+    t = key["target"]
     ckpt = checkpoint_dir(cfg, images, classifier, t, run_dir)
 
     def _train():
@@ -159,4 +163,4 @@ def load_or_train_gan(
     for p in G.parameters():
         p.requires_grad_(False)
     return ProbeGANResult(G, cfg, art.record["history"], art.record["seconds_per_step"], t, images.classes,
-                          art.path, art.hit, (t, *(class_index(images, x) for x in cfg.targets)))
+                          art.path, art.hit, (t, *cfg.targets))

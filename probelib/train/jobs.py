@@ -31,16 +31,16 @@ from torch import nn
 
 from ..core.cache import artefact_path, keyed
 from ..core.errors import UserError
-from ..data.imageset import ImageSet, class_index
+from ..data.imageset import ImageSet, require_index
 from .classifier import CLASSIFIER_VERSION, ClassifierConfig, load_or_train_classifier
 from .classifier import _key as classifier_key
 from .gans import ProbeGANResult, checkpoint_dir, finish, gan_key, load_or_train_gan
 from .pack import SHARED, PackedTrainer
-from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer
+from .probegan import PROBEGAN_VERSION, ProbeGANConfig, ProbeGANTrainer, absent_classes
 
 __all__ = ["GanJob", "JobError", "ExecutorSettings", "executor_settings", "gan_cached", "one_thread", "train_gan_job",
-           "prefetch_gans", "pack_enabled", "pack_groups", "train_pack", "run_calls", "ClassifierJob", "classifier_cached",
-           "prefetch_classifiers", "EXECUTORS"]
+           "prefetch_gans", "train_or_load", "pack_enabled", "pack_groups", "train_pack", "run_calls", "ClassifierJob",
+           "classifier_cached", "prefetch_classifiers", "EXECUTORS"]
 
 #: where cache misses can run
 EXECUTORS = ("local", "slurm")
@@ -52,13 +52,19 @@ class JobError(UserError, RuntimeError):
 
 @dataclass(frozen=True)
 class GanJob:
-    """One GAN to have in the cache: what :func:`~probelib.train.gans.load_or_train_gan` takes."""
+    """One GAN to have in the cache: what :func:`~probelib.train.gans.load_or_train_gan` takes.
+    ``target`` is a class index (a name is a one-line ``TypeError``: resolve it once, where it
+    enters, with :func:`~probelib.data.imageset.class_index`)."""
 
     cfg: ProbeGANConfig
     images: ImageSet
     classifier: nn.Module | None
-    target: int | str
+    target: int
     name: str
+
+    def __post_init__(self):
+        for t in absent_classes(self.cfg, self.target):
+            require_index(self.images, t)
 
 
 @dataclass(frozen=True)
@@ -110,7 +116,7 @@ def _executor(settings: ExecutorSettings, folder: Path):
 
 def gan_cached(job: GanJob, run_dir: str | Path) -> bool:
     """Whether the job's artefact is already in ``run_dir``'s cache."""
-    key = gan_key(job.cfg, job.images, job.classifier, class_index(job.images, job.target))
+    key = gan_key(job.cfg, job.images, job.classifier, job.target)
     return artefact_path(run_dir, "gan", keyed("gan", PROBEGAN_VERSION, key)).exists()
 
 
@@ -256,6 +262,15 @@ def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device:
     calls = [(f"GAN job {j.name!r}", _worker, (j, str(run_dir), device)) for j in todo]
     run_calls(calls, Path(run_dir) / "jobs", workers, where, poll_s)
     return len(todo)
+
+
+def train_or_load(jobs: list[GanJob], run_dir: str | Path, workers: int, device: str = "cpu",
+                  poll_s: float = 2.0, progress: bool = False) -> list[ProbeGANResult]:
+    """Every job's GAN, in order: the ones not cached yet trained side by side as
+    :func:`prefetch_gans` trains them, then each loaded from ``run_dir``'s cache onto ``device``
+    (a cached one is read, never retrained or rewritten), so a caller names each GAN once."""
+    prefetch_gans(jobs, run_dir, workers, device, poll_s=poll_s, progress=progress)
+    return [train_gan_job(j, run_dir, device) for j in jobs]
 
 
 def run_calls(calls: list[tuple[str, Callable, tuple]], folder: str | Path, workers: int,

@@ -1,6 +1,6 @@
 """The labels of a ProbeGAN step's fakes: uniform over all classes, or each absent class at its
 share of the unconditional head's batch and the rest uniform over the seen classes (class
-dilution, Wang et al. 2022; several absent classes go beyond the paper)."""
+dilution, Zhang et al. 2022; several absent classes go beyond the paper)."""
 from __future__ import annotations
 
 import torch

@@ -2,7 +2,7 @@
 
 Losses are pure functions of logits / scores (no modules inside), named ``<family>_<role>``,
 the formula in a trailing comment and the equation in the docstring. Trainers call them
-and hold no formula themselves. Notation of ProbeGAN (Wang et al., AAAI 2022):
+and hold no formula themselves. Notation of ProbeGAN (Zhang et al., AAAI 2022):
 ``Dc`` the conditional (projection) head, ``Du`` the unconditional head, ``y*`` the target.
 """
 from __future__ import annotations

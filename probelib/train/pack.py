@@ -9,7 +9,9 @@ own random generator and draws exactly what it would draw alone, in the same ord
 fakes, DiffAugment, the penalty's α), and each network is called in the same sequence as
 :meth:`ProbeGANTrainer.d_step` / ``g_step`` (spectral norm's power iteration runs once per call), so
 each member trains the GAN it would train alone, up to float rounding — the test checks it against
-separate runs. The gradient penalty's double backward goes through the vmapped critic with
+separate runs. Each member's losses are the very functions a GAN alone minimises
+(:mod:`probelib.train.objective`, called once per member) and the loop is the same
+(:func:`~probelib.train.probegan.train_loop`). The gradient penalty's double backward goes through the vmapped critic with
 ordinary autograd (``torch.autograd.grad(..., create_graph=True)``), which composes with ``vmap``.
 
 Members' fake batches differ in length (Dc's seen-class top-up is random); the pack pads them to
@@ -26,7 +28,6 @@ classifier object, float32 precision. What may differ: seed, targets and their s
 from __future__ import annotations
 
 import copy
-import time
 import types
 
 import torch
@@ -34,8 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from . import losses
-from .probegan import ProbeGANTrainer, TrainingDiverged
+from . import losses, objective
+from .probegan import ProbeGANTrainer, TrainingDiverged, train_loop
 
 __all__ = ["PackedTrainer", "SHARED"]
 
@@ -217,18 +218,11 @@ class PackedTrainer:
             terms = losses.gradient_penalty_terms(critic, x_real.flatten(0, 1), x_fake[:, :b].flatten(0, 1),
                                                   alpha.flatten(0, 1)).view(len(M), b)
         records, total = [], torch.zeros((), device=self.device)
-        for k, (m, f) in enumerate(zip(M, fakes)):
-            parts, loss = {}, torch.zeros((), device=self.device)
-            if cfg.use_dc:
-                fake_k = dc_fake[k, f.dc] if len(f.dc) else torch.full((1,), -1.0, device=self.device)
-                parts["d_hinge"] = losses.hinge_d(dc_real[k], fake_k)
-                loss = loss + parts["d_hinge"]
-            if cfg.use_du:
-                parts["d_wgan"] = losses.wgan_d(du_real[k], du_fake[k])
-                parts["gp"] = terms[k].mean()
-                parts["d_drift"] = losses.drift(du_real[k], m.cfg.drift)
-                loss = loss + parts["d_wgan"] + m.cfg.lambda_gp * parts["gp"] + parts["d_drift"]
-            parts["d_loss"] = loss
+        for k, (m, f) in enumerate(zip(M, fakes)):  # each member's own objective, as alone
+            dc_k = (dc_real[k], dc_fake[k, f.dc]) if cfg.use_dc else (None, None)  # f.dc empty: no fake term
+            du_k = (du_real[k], du_fake[k], terms[k].mean()) if cfg.use_du else (None, None, None)
+            loss, parts = objective.discriminator_objective(*dc_k, *du_k, lambda_gp=m.cfg.lambda_gp,
+                                                            drift=m.cfg.drift)
             total = total + loss
             records.append(parts)
         self.opt_d.zero_grad(set_to_none=True)
@@ -255,18 +249,11 @@ class PackedTrainer:
             for v in self.D.params.values():
                 v.requires_grad_(True)
         records, total = [], torch.zeros((), device=self.device)
-        for k, (m, f) in enumerate(zip(M, fakes)):
-            parts, loss = {}, torch.zeros((), device=self.device)
-            if dc is not None:
-                parts["g_hinge"] = losses.hinge_g(dc[k, f.dc])
-                loss = loss + parts["g_hinge"]
-            if du is not None:
-                parts["g_wgan"] = losses.wgan_g(du[k])
-                loss = loss + parts["g_wgan"] + losses.drift(du[k], m.cfg.drift)
-            if m.cfg.lambda_cls > 0:
-                parts["g_cls"] = losses.classifier_ce(logits[k], f.y[: f.n_du])
-                loss = loss + m.cfg.lambda_cls * parts["g_cls"]
-            parts["g_loss"] = loss
+        for k, (m, f) in enumerate(zip(M, fakes)):  # each member's own objective, as alone
+            loss, parts = objective.generator_objective(
+                None if dc is None else dc[k, f.dc], None if du is None else du[k],
+                logits[k] if m.cfg.lambda_cls > 0 else None, f.y[: f.n_du],
+                lambda_cls=m.cfg.lambda_cls, drift=m.cfg.drift)
             total = total + loss
             records.append(parts)
         self.opt_g.zero_grad(set_to_none=True)
@@ -288,18 +275,12 @@ class PackedTrainer:
         for m in self.members:
             m.G.train()
             m.D.train()
-        while self.step < until:
-            start = time.perf_counter()
-            for _ in range(self.cfg.d_steps):
-                d_recs = self.d_step()
-                self._check(d_recs)
-            g_recs = self.g_step()
-            self._check(g_recs)
-            self.step += 1
-            self.seconds += time.perf_counter() - start
-            if self.step % log_every == 0 or self.step == self.cfg.steps:
-                for m, d, g in zip(self.members, d_recs, g_recs):
-                    m.history.append({"step": self.step, **d, **g})
+
+        def log(d_recs: list[dict], g_recs: list[dict]) -> None:
+            for m, d, g in zip(self.members, d_recs, g_recs):
+                m.history.append({"step": self.step, **d, **g})
+
+        train_loop(self, until, log_every, log)  # the loop of a GAN trained alone
         self.hand_back()
 
     def _check(self, records: list[dict]) -> None:

@@ -1,4 +1,4 @@
-"""The ProbeGAN trainer (Wang et al., AAAI 2022, eq. 1) and its variants.
+"""The ProbeGAN trainer (Zhang et al., AAAI 2022, eq. 1) and its variants.
 
 One loop covers ProbeGAN and every GAN baseline; what differs is the config:
 
@@ -25,6 +25,7 @@ import contextlib
 import copy
 import dataclasses
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,15 +38,16 @@ from tqdm.auto import tqdm
 from ..core.device import pick_device
 from ..core.hashing import config_hash
 from ..core.progress import quiet
-from ..data.imageset import ImageSet, class_index
+from ..data.imageset import ImageSet, require_index
 from ..models.gan import GANConfig, build_gan
-from . import losses, speed
+from . import losses, objective, speed
 from .checkpoint import Checkpoints
 from .augment import DiffAugment
 from .labels import absent_shares as _fractions
 from .labels import fake_labels as _fake_labels
 
-__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer", "config_key"]
+__all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer", "config_key",
+           "absent_classes", "train_loop"]
 
 #: bumped whenever the trainer's semantics change (what a step computes, which data it sees);
 #: part of every GAN's cache key, so no artefact of an older trainer is served
@@ -79,7 +81,7 @@ class ProbeGANConfig:
     # batch, whose seen-class part shrinks as target_fraction grows (False; chapter 2 compares them)
     dc_own_batch: bool = True
     include_target: bool = False  # real target images in the image set (oracle / BigGAN-all)
-    targets: tuple[int | str, ...] = ()  # further absent classes besides the trainer's target (names or indices)
+    targets: tuple[int, ...] = ()  # further absent classes besides the trainer's target: indices, stored sorted
     diffaug: bool = False  # DiffAugment (translation + cutout) before D, not in the paper
     ema_decay: float = 0.999
     ema_start: int = 0
@@ -87,6 +89,40 @@ class ProbeGANConfig:
     max_abs_loss: float = 1e4
     seed: int = 0
     precision: str = "float32"  # or "bfloat16": autocast for G, D, classifier; the penalty in float32 (speed.py)
+
+    def __post_init__(self):
+        """``targets`` as one GAN has one key: class indices (a name is a one-line ``TypeError``),
+        sorted, each once; a per-class ``target_fraction`` tuple has its shares reordered with them."""
+        targets = tuple(_index(t, "ProbeGANConfig.targets holds class indices (ints >= 0)") for t in self.targets)
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise ValueError(f"absent class {twice[0]} repeated in ProbeGANConfig.targets {targets}; list each once")
+        order = sorted(range(len(targets)), key=targets.__getitem__)
+        object.__setattr__(self, "targets", tuple(targets[i] for i in order))
+        shares = self.target_fraction
+        if isinstance(shares, (tuple, list)) and len(shares) == len(targets) + 1:  # the target's, then each target's
+            object.__setattr__(self, "target_fraction", (shares[0], *(shares[1 + i] for i in order)))
+        elif isinstance(shares, list):
+            object.__setattr__(self, "target_fraction", tuple(shares))
+
+
+def _index(t, what: str) -> int:
+    """``t`` as an int class index (numpy integers too); a name or another type is a one-line TypeError."""
+    if isinstance(t, str):
+        raise TypeError(f"{what}, not the name {t!r}; resolve names with probelib.class_index(images, {t!r}) first")
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+        raise TypeError(f"{what}, not {t!r}; resolve names with probelib.class_index(images, name) first")
+    return int(t)
+
+
+def absent_classes(cfg: ProbeGANConfig, target: int) -> tuple[int, ...]:
+    """Every class absent from the GAN of ``(cfg, target)``: ``target`` (an index: a name is a
+    one-line ``TypeError``), then ``cfg.targets``; the target repeated there is a one-line error."""
+    target = _index(target, "the GAN's target is a class index (an int >= 0)")
+    if target in cfg.targets:
+        raise ValueError(f"absent classes repeated: the target {target} is also in targets {cfg.targets}; "
+                         "list only the further absent classes there")
+    return (target, *cfg.targets)
 
 
 def config_key(cfg: "ProbeGANConfig") -> dict:
@@ -119,20 +155,41 @@ def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         be.copy_(b)
 
 
-class ProbeGANTrainer(Checkpoints):
-    """Holds G, D, EMA G, optimisers and the one random generator; ``run()`` trains to ``steps``."""
+def train_loop(trainer, until: int, log_every: int, log: Callable[[object, object], None],
+               after_step: Callable[[], None] | None = None) -> None:
+    """The one loop shape of every ProbeGAN trainer, alone (:class:`ProbeGANTrainer`) or packed
+    (:class:`~probelib.train.pack.PackedTrainer`): per step ``cfg.d_steps`` discriminator updates
+    and one generator update, each record checked (``trainer._check``), then the step counted and
+    its wall time added to ``trainer.seconds``; ``log(d_record, g_record)`` every ``log_every``
+    steps and at ``cfg.steps``, then ``after_step()`` (both untimed)."""
+    while trainer.step < until:
+        start = time.perf_counter()
+        for _ in range(trainer.cfg.d_steps):
+            d_rec = trainer.d_step()
+            trainer._check(d_rec)
+        g_rec = trainer.g_step()
+        trainer._check(g_rec)
+        trainer.step += 1
+        trainer.seconds += time.perf_counter() - start
+        if trainer.step % log_every == 0 or trainer.step == trainer.cfg.steps:
+            log(d_rec, g_rec)
+        if after_step is not None:
+            after_step()
 
-    def __init__(self, cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int | str,
+
+class ProbeGANTrainer(Checkpoints):
+    """Holds G, D, EMA G, optimisers and the one random generator; ``run()`` trains to ``steps``.
+    ``target`` is a class index (a name is a one-line ``TypeError``: :func:`probelib.class_index`)."""
+
+    def __init__(self, cfg: ProbeGANConfig, images: ImageSet, classifier: nn.Module | None, target: int,
                  device=None, checkpoint_dir: Path | None = None, step: speed.StepSettings | None = None):
         self.cfg = cfg
         self.device = pick_device(device)
         speed.check_precision(cfg.precision)
         self.speed = speed.default_settings(self.device) if step is None else step
         self.classes = images.classes
-        self.target = class_index(images, target)
-        self.targets = (self.target, *(class_index(images, t) for t in cfg.targets))  # every absent class
-        if len(set(self.targets)) != len(self.targets):
-            raise ValueError(f"absent classes repeated: {', '.join(images.classes[t] for t in self.targets)}")
+        self.targets = tuple(require_index(images, t) for t in absent_classes(cfg, target))  # every absent class
+        self.target = self.targets[0]
         if len(self.targets) >= images.num_classes:
             raise ValueError(f"{len(self.targets)} absent classes leave no seen class of {images.num_classes}")
         _fractions(cfg.target_fraction, len(self.targets))  # a bad share is an error now, not at the first step
@@ -233,6 +290,7 @@ class ProbeGANTrainer(Checkpoints):
         cfg = self.cfg
         x_real, y_real = self.sample_real()
         fakes = self.sample_fake_inputs()
+        dc_real = dc_fake = du_real = du_fake = gp = None  # a head that is off
         with self._autocast():
             with torch.no_grad():
                 x_fake = self._G(fakes.z, fakes.y)  # (n_du + extra, C, H, W)
@@ -244,27 +302,17 @@ class ProbeGANTrainer(Checkpoints):
             if cfg.use_du:
                 du_real = self.D.linear_u(h_real).squeeze(1)
                 du_fake = self.D.linear_u(h_fake[: fakes.n_du]).squeeze(1)  # fakes of all classes: class dilution
-        loss = torch.zeros((), device=self.device)
-        parts = {}
-        if cfg.use_dc:
-            dc_real, dc_fake = dc_real.float(), dc_fake.float()
-            if not len(fakes.dc):  # single batch, every fake a target fake: the fake term is empty
-                dc_fake = torch.full((1,), -1.0, device=self.device)  # relu(1 + (-1)) = 0 exactly
-            parts["d_hinge"] = losses.hinge_d(dc_real, dc_fake)
-            loss = loss + parts["d_hinge"]
         if cfg.use_du:
-            du_real, du_fake = du_real.float(), du_fake.float()
             alpha = torch.rand(cfg.batch_size, 1, 1, 1, generator=self.rng).to(self.device)
             critic = lambda x: self.D.linear_u(self.D.features(self._d_input(x))).squeeze(1)  # noqa: E731
-            parts["d_wgan"] = losses.wgan_d(du_real, du_fake)
             with speed.full_precision(self.device):  # the double backward: eager D, float32
-                parts["gp"] = losses.gradient_penalty(critic, x_real, x_fake[: fakes.n_du].float(), alpha)
-            parts["d_drift"] = losses.drift(du_real, cfg.drift)
-            loss = loss + parts["d_wgan"] + cfg.lambda_gp * parts["gp"] + parts["d_drift"]
+                gp = losses.gradient_penalty(critic, x_real, x_fake[: fakes.n_du].float(), alpha)
+        # an empty dc_fake (single batch, every fake a target fake) leaves Dc's fake term at 0
+        loss, parts = objective.discriminator_objective(dc_real, dc_fake, du_real, du_fake, gp,
+                                                        lambda_gp=cfg.lambda_gp, drift=cfg.drift)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        parts["d_loss"] = loss
         return {k: float(v.detach()) for k, v in parts.items()}
 
     def g_step(self) -> dict:
@@ -293,24 +341,13 @@ class ProbeGANTrainer(Checkpoints):
         return speed.autocast(self.device, self.cfg.precision)
 
     def _g_update(self, cfg, fakes, dc, du, logits) -> dict:
-        loss = torch.zeros((), device=self.device)
-        parts = {}
-        if dc is not None:
-            parts["g_hinge"] = losses.hinge_g(dc.float())
-            loss = loss + parts["g_hinge"]
-        if du is not None:
-            du = du.float()
-            parts["g_wgan"] = losses.wgan_g(du)
-            loss = loss + parts["g_wgan"] + losses.drift(du, cfg.drift)
-        if logits is not None:
-            parts["g_cls"] = losses.classifier_ce(logits.float(), fakes.y[: fakes.n_du])
-            loss = loss + cfg.lambda_cls * parts["g_cls"]
+        loss, parts = objective.generator_objective(dc, du, logits, fakes.y[: fakes.n_du],
+                                                    lambda_cls=cfg.lambda_cls, drift=cfg.drift)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
         decay = cfg.ema_decay if self.step >= cfg.ema_start else 0.0
         _ema_update(self.G_ema, self.G, decay)
-        parts["g_loss"] = loss
         return {k: float(v.detach()) for k, v in parts.items()}
 
     def _check(self, record: dict) -> None:
@@ -337,23 +374,19 @@ class ProbeGANTrainer(Checkpoints):
         bar = tqdm(total=until, initial=self.step, desc="ProbeGAN", disable=quiet(progress))
         self.G.train()
         self.D.train()
-        while self.step < until:
-            start = time.perf_counter()
-            for _ in range(self.cfg.d_steps):
-                d_rec = self.d_step()
-                self._check(d_rec)
-            g_rec = self.g_step()
-            self._check(g_rec)
-            self.step += 1
-            self.seconds += time.perf_counter() - start
-            if self.step % log_every == 0 or self.step == self.cfg.steps:
-                self.history.append({"step": self.step, **d_rec, **g_rec})
-                bar.set_postfix(d=f"{d_rec['d_loss']:.2f}", g=f"{g_rec['g_loss']:.2f}")
+
+        def log(d_rec: dict, g_rec: dict) -> None:
+            self.history.append({"step": self.step, **d_rec, **g_rec})
+            bar.set_postfix(d=f"{d_rec['d_loss']:.2f}", g=f"{g_rec['g_loss']:.2f}")
+
+        def after_step() -> None:
             bar.update(1)
             if on_step is not None:
                 on_step(self)
             if self.checkpoint_dir is not None and self.step % self.cfg.checkpoint_every == 0:
                 self.save_checkpoint()
+
+        train_loop(self, until, log_every, log, after_step)
         bar.close()
 
     def _hash(self) -> str:

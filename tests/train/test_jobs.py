@@ -25,7 +25,31 @@ def images():
 def _jobs(images):
     torch.manual_seed(0)
     clf = nn.Sequential(nn.Flatten(), nn.Linear(256, 3))
-    return [jobs.GanJob(dataclasses.replace(TINY, seed=s), images, clf, "t", f"tiny-s{s}") for s in (0, 1)]
+    return [jobs.GanJob(dataclasses.replace(TINY, seed=s), images, clf, 2, f"tiny-s{s}") for s in (0, 1)]  # 2: "t"
+
+
+def test_train_or_load_trains_the_missing_and_returns_every_gan_in_order(images, tmp_path, monkeypatch):
+    from probelib.train import gans
+
+    first, second = _jobs(images)
+    cached = jobs.train_gan_job(first, tmp_path)  # already in the cache
+    before = (cached.path.stat().st_mtime_ns, cached.path.read_bytes())
+    trained = []
+    real = gans.train_probegan
+    monkeypatch.setattr(gans, "train_probegan", lambda cfg, *a, **kw: trained.append(cfg.seed) or real(cfg, *a, **kw))
+    results = jobs.train_or_load([second, first], tmp_path, workers=1)
+    assert trained == [1]  # only the missing one trained
+    assert [r.config.seed for r in results] == [1, 0] and all(r.cache_hit for r in results)  # in order, from the cache
+    assert results[1].path == cached.path and (cached.path.stat().st_mtime_ns, cached.path.read_bytes()) == before
+    assert jobs.train_or_load([first, second], tmp_path, workers=1)[1].path == results[0].path and trained == [1]
+
+
+def test_a_job_takes_a_class_index_not_a_name(images):
+    job = _jobs(images)[0]
+    with pytest.raises(TypeError, match=r"class index.* 't'; resolve names with probelib.class_index\(images, 't'\) first"):
+        dataclasses.replace(job, target="t")
+    with pytest.raises(jobs.UserError, match="unknown target class 3"):
+        dataclasses.replace(job, target=3)
 
 
 def test_workers_fill_the_cache_with_the_same_gans_as_one_process(images, tmp_path):

@@ -66,7 +66,7 @@ class Spy:
 
 
 def test_dc_sees_no_target_and_no_real_target_reaches_d(images, classifier):
-    trainer = ProbeGANTrainer(_cfg(steps=6), images, classifier, "t")
+    trainer = ProbeGANTrainer(_cfg(steps=6), images, classifier, TARGET)
     spy = Spy(trainer)
     trainer.run(progress=False)
     assert spy.dc_labels and all((y != TARGET).all() for y in spy.dc_labels)
@@ -77,7 +77,7 @@ def test_dc_sees_no_target_and_no_real_target_reaches_d(images, classifier):
 def test_du_fakes_follow_the_fraction_and_dc_fakes_are_a_fixed_seen_batch(images, classifier, fraction, share):
     """What each head really scores, per step: Du a batch of ``batch_size`` fakes with the target
     at the configured share (1/C, 0.5, 1.0), Dc a batch of ``batch_size`` fakes with no target."""
-    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction), images, classifier, "t")
+    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction), images, classifier, TARGET)
     spy = Spy(trainer)
     trainer.run(progress=False)
     du_labels = torch.cat([f.y[: f.n_du] for f in spy.fakes])
@@ -109,23 +109,23 @@ def test_standing_statistics_use_each_methods_own_labels(images, classifier):
     """NAIVE's generator is fed the target only, the seen-class prior seen classes only, ProbeGAN
     every class: their standing statistics draw the same labels."""
     g = torch.Generator().manual_seed(0)
-    naive = ProbeGANTrainer(_cfg(use_dc=False, target_fraction=1.0), images, classifier, "t")
+    naive = ProbeGANTrainer(_cfg(use_dc=False, target_fraction=1.0), images, classifier, TARGET)
     assert (naive.training_labels(500, g) == TARGET).all()
-    prior = ProbeGANTrainer(_cfg(use_du=False, lambda_cls=0.0, target_fraction=0.0), images, None, "t")
+    prior = ProbeGANTrainer(_cfg(use_du=False, lambda_cls=0.0, target_fraction=0.0), images, None, TARGET)
     assert not (prior.training_labels(500, g) == TARGET).any()
-    probegan = ProbeGANTrainer(_cfg(), images, classifier, "t")
+    probegan = ProbeGANTrainer(_cfg(), images, classifier, TARGET)
     share = (probegan.training_labels(4000, g) == TARGET).float().mean().item()
     assert 0.15 < share < 0.25  # 1/C of Du's batch, diluted by Dc's extra seen-class fakes
 
 
 def test_resume_after_kill_matches_uninterrupted_run(images, classifier, tmp_path):
-    full = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "a")
+    full = ProbeGANTrainer(_cfg(), images, classifier, TARGET, checkpoint_dir=tmp_path / "a")
     full.run(progress=False)
 
-    first = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "b")
+    first = ProbeGANTrainer(_cfg(), images, classifier, TARGET, checkpoint_dir=tmp_path / "b")
     first.run(until=2, progress=False)  # "killed" right after the checkpoint at step 2
     del first
-    resumed = ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path / "b")
+    resumed = ProbeGANTrainer(_cfg(), images, classifier, TARGET, checkpoint_dir=tmp_path / "b")
     assert resumed.resume_latest() and resumed.step == 2
     resumed.run(progress=False)
     for a, b in ((full.G, resumed.G), (full.D, resumed.D), (full.G_ema, resumed.G_ema)):
@@ -137,14 +137,14 @@ def test_resume_after_kill_matches_uninterrupted_run(images, classifier, tmp_pat
 def test_checkpoint_of_another_config_is_refused(images, classifier, tmp_path):
     from probelib.core.cache import CacheError
 
-    ProbeGANTrainer(_cfg(), images, classifier, "t", checkpoint_dir=tmp_path).run(progress=False)
-    other = ProbeGANTrainer(_cfg(lr_g=1e-3), images, classifier, "t", checkpoint_dir=tmp_path)
+    ProbeGANTrainer(_cfg(), images, classifier, TARGET, checkpoint_dir=tmp_path).run(progress=False)
+    other = ProbeGANTrainer(_cfg(lr_g=1e-3), images, classifier, TARGET, checkpoint_dir=tmp_path)
     with pytest.raises(CacheError, match="belongs to another config"):
         other.resume_latest()
 
 
 def test_nan_stops_with_step_and_loss(images, classifier):
-    trainer = ProbeGANTrainer(_cfg(), images, classifier, "t")
+    trainer = ProbeGANTrainer(_cfg(), images, classifier, TARGET)
     with torch.no_grad():
         trainer.D.linear_u.parametrizations.weight.original.fill_(float("nan"))
     with pytest.raises(TrainingDiverged, match=r"training diverged at step 0: d_wgan = nan"):
@@ -154,7 +154,7 @@ def test_nan_stops_with_step_and_loss(images, classifier):
 def test_variants_run_and_sample(images, classifier):
     for kw in (dict(use_dc=False, target_fraction=1.0), dict(include_target=True),
                dict(use_du=False, lambda_cls=0.0, target_fraction=0.0), dict(diffaug=True)):
-        trainer = ProbeGANTrainer(dataclasses.replace(_cfg(), **kw), images, classifier if kw.get("lambda_cls", 1) else None, "t")
+        trainer = ProbeGANTrainer(dataclasses.replace(_cfg(), **kw), images, classifier if kw.get("lambda_cls", 1) else None, TARGET)
         trainer.run(progress=False)
         x = sample(trainer.G_ema, TARGET, 5, seed=1)
         assert x.shape == (5, 1, 16, 16) and x.abs().max() <= 1
@@ -163,7 +163,7 @@ def test_variants_run_and_sample(images, classifier):
 
 def test_classifier_required_when_lambda_positive(images):
     with pytest.raises(ValueError, match="lambda_cls > 0 needs a classifier"):
-        ProbeGANTrainer(_cfg(), images, None, "t")
+        ProbeGANTrainer(_cfg(), images, None, TARGET)
 
 
 def test_the_papers_single_batch_form_shrinks_dc_with_the_target_share(images, classifier):
@@ -171,7 +171,7 @@ def test_the_papers_single_batch_form_shrinks_dc_with_the_target_share(images, c
     at a target share of 1.0 it gets none (and the step still runs)."""
     for fraction, expected in ((0.5, 20), (1.0, 0)):
         trainer = ProbeGANTrainer(_cfg(steps=10, batch_size=40, target_fraction=fraction, dc_own_batch=False),
-                                  images, classifier, "t")
+                                  images, classifier, TARGET)
         spy = Spy(trainer)
         trainer.run(progress=False)
         sizes = [len(f.dc) for f in spy.fakes]
@@ -200,7 +200,7 @@ def test_one_target_keeps_its_cache_key_and_its_labels(images, classifier):
     from probelib.train.probegan import PROBEGAN_VERSION
 
     assert config_hash(keyed("gan", PROBEGAN_VERSION, gan_key(_cfg(), images, None, TARGET))) == "e63bd323af47e984"
-    assert ProbeGANTrainer(_cfg(), images, classifier, "t")._hash() == "4901ea0fb0388e2d"  # its checkpoints' too
+    assert ProbeGANTrainer(_cfg(), images, classifier, TARGET)._hash() == "4901ea0fb0388e2d"  # its checkpoints' too
     for fraction in (0.0, 0.3, 1.0):
         g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
         seen = torch.tensor([0, 1, 3])
@@ -212,11 +212,11 @@ def test_one_target_keeps_its_cache_key_and_its_labels(images, classifier):
 def test_several_targets_key_apart_from_one():
     from probelib.train.probegan import config_key
 
-    assert "targets" not in config_key(_cfg()) and config_key(_cfg(targets=("a",)))["targets"] == ("a",)
+    assert "targets" not in config_key(_cfg()) and config_key(_cfg(targets=(SECOND,)))["targets"] == (SECOND,)
 
 
 def test_no_real_or_dc_image_of_any_absent_class_reaches_d(two_absent, classifier):
-    trainer = ProbeGANTrainer(_cfg(steps=6, targets=("a",)), two_absent, classifier, "t")
+    trainer = ProbeGANTrainer(_cfg(steps=6, targets=(SECOND,)), two_absent, classifier, TARGET)
     assert trainer.targets == (TARGET, SECOND)
     spy = Spy(trainer)
     trainer.run(progress=False)
@@ -229,8 +229,8 @@ def test_no_real_or_dc_image_of_any_absent_class_reaches_d(two_absent, classifie
 
 @pytest.mark.parametrize("fraction, shares", [(-1.0, (0.25, 0.25)), (0.3, (0.3, 0.3)), ((0.5, 0.2), (0.5, 0.2))])
 def test_du_fakes_hold_each_absent_class_at_its_share(two_absent, classifier, fraction, shares):
-    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction, targets=("a",)), two_absent,
-                              classifier, "t")
+    trainer = ProbeGANTrainer(_cfg(steps=25, batch_size=40, target_fraction=fraction, targets=(SECOND,)), two_absent,
+                              classifier, TARGET)
     spy = Spy(trainer)
     trainer.run(progress=False)
     du = torch.cat([f.y[: f.n_du] for f in spy.fakes])
@@ -243,37 +243,39 @@ def test_du_fakes_hold_each_absent_class_at_its_share(two_absent, classifier, fr
 
 
 @pytest.mark.parametrize("kw, message", [
-    (dict(targets=("t",)), "absent classes repeated"),
-    (dict(targets=("a", "b", "d")), "leave no seen class"),
-    (dict(targets=("a",), target_fraction=(0.5,)), "1 shares for 2 absent classes"),
-    (dict(targets=("a",), target_fraction=0.6), "add up to 1.2 > 1"),
-    (dict(targets=("a",), target_fraction=(0.5, -0.1)), "cannot be negative"),
-    (dict(targets=("zebra",)), "zebra"),
+    (dict(targets=(TARGET,)), "absent classes repeated: the target 2 is also in targets"),
+    (dict(targets=(0, 0)), "absent class 0 repeated in ProbeGANConfig.targets"),
+    (dict(targets=(0, 1, 3)), "leave no seen class"),
+    (dict(targets=(SECOND,), target_fraction=(0.5,)), "1 shares for 2 absent classes"),
+    (dict(targets=(SECOND,), target_fraction=0.6), "add up to 1.2 > 1"),
+    (dict(targets=(SECOND,), target_fraction=(0.5, -0.1)), "cannot be negative"),
+    (dict(targets=(7,)), "unknown target class 7"),
+    (dict(targets=("a",)), "not the name 'a'; resolve names with probelib.class_index"),
 ])
 def test_bad_several_targets_are_one_line_errors(images, classifier, kw, message):
     with pytest.raises(Exception, match=message) as err:
-        ProbeGANTrainer(_cfg(**kw), images, classifier, "t")
+        ProbeGANTrainer(_cfg(**kw), images, classifier, TARGET)
     assert "\n" not in str(err.value)
 
 
 def test_several_targets_resume_and_stop_on_nan(two_absent, classifier, tmp_path):
-    cfg = _cfg(targets=("a",))
-    full = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "a")
+    cfg = _cfg(targets=(SECOND,))
+    full = ProbeGANTrainer(cfg, two_absent, classifier, TARGET, checkpoint_dir=tmp_path / "a")
     full.run(progress=False)
-    first = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    first = ProbeGANTrainer(cfg, two_absent, classifier, TARGET, checkpoint_dir=tmp_path / "b")
     first.run(until=2, progress=False)
     del first
-    resumed = ProbeGANTrainer(cfg, two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    resumed = ProbeGANTrainer(cfg, two_absent, classifier, TARGET, checkpoint_dir=tmp_path / "b")
     assert resumed.resume_latest() and resumed.step == 2
     resumed.run(progress=False)
     for (ka, va), (kb, vb) in zip(full.G.state_dict().items(), resumed.G.state_dict().items()):
         assert ka == kb and torch.equal(va, vb), ka
-    one = ProbeGANTrainer(_cfg(), two_absent, classifier, "t", checkpoint_dir=tmp_path / "b")
+    one = ProbeGANTrainer(_cfg(), two_absent, classifier, TARGET, checkpoint_dir=tmp_path / "b")
     from probelib.core.cache import CacheError
 
     with pytest.raises(CacheError, match="belongs to another config"):  # a one-target run is another GAN
         one.resume_latest()
-    nan = ProbeGANTrainer(cfg, two_absent, classifier, "t")
+    nan = ProbeGANTrainer(cfg, two_absent, classifier, TARGET)
     with torch.no_grad():
         nan.D.linear_u.parametrizations.weight.original.fill_(float("nan"))
     with pytest.raises(TrainingDiverged, match="training diverged at step 0"):
@@ -291,7 +293,7 @@ def test_the_absence_split_takes_a_set(images):
 def test_freezing_d_in_the_g_step_changes_no_number(images, classifier, monkeypatch):
     """G's update with D's weights frozen (the fast path) against the plain one, where D's weight
     gradients are computed and thrown away: the same losses and the same weights of G, D and EMA."""
-    fast = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, "t")
+    fast = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, TARGET)
     fast.run(progress=False)
 
     def plain_g_step(self):  # the step as it was: D's weights keep requires_grad during G's backward
@@ -303,7 +305,7 @@ def test_freezing_d_in_the_g_step_changes_no_number(images, classifier, monkeypa
         return self._g_update(cfg, fakes, dc, du, self.classifier(x[: fakes.n_du]))
 
     monkeypatch.setattr(ProbeGANTrainer, "g_step", plain_g_step)
-    plain = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, "t")
+    plain = ProbeGANTrainer(_cfg(diffaug=True), images, classifier, TARGET)
     plain.run(progress=False)
     assert all(p.requires_grad for p in fast.D.parameters())  # restored after each G step
     for a, b in ((fast.G, plain.G), (fast.D, plain.D), (fast.G_ema, plain.G_ema)):

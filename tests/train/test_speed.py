@@ -11,7 +11,7 @@ from tiny_gan import tiny_cfg as _cfg
 
 
 def _trained(images, classifier, step=None, **kw):
-    t = ProbeGANTrainer(_cfg(**kw), images, classifier, "t", device="cpu", step=step)
+    t = ProbeGANTrainer(_cfg(**kw), images, classifier, 2, device="cpu", step=step)
     t.run(progress=False, log_every=1)
     return t
 
@@ -47,14 +47,14 @@ def test_bfloat16_runs_the_networks_in_bfloat16_and_the_penalty_in_float32(image
         return real_gp(critic, x_real, x_fake, alpha)
 
     monkeypatch.setattr(losses, "gradient_penalty", spy_gp)
-    t = ProbeGANTrainer(_cfg(precision="bfloat16"), images, classifier, "t", device="cpu")
+    t = ProbeGANTrainer(_cfg(precision="bfloat16"), images, classifier, 2, device="cpu")
     out = {}
     t.D.linear_u.register_forward_hook(lambda m, i, o: None if "du" in out else out.update(du=o.dtype))
     rec = t.d_step()
     assert seen["gp"] == (torch.float32, torch.float32, False)  # the penalty: float32, autocast off
     assert out["du"] == torch.bfloat16  # Du's scores of the main pass: bfloat16
     assert t.G.shared.weight.dtype == torch.float32  # weights stay float32
-    plain = ProbeGANTrainer(_cfg(), images, classifier, "t", device="cpu").d_step()
+    plain = ProbeGANTrainer(_cfg(), images, classifier, 2, device="cpu").d_step()
     assert rec.keys() == plain.keys()
     for key in rec:  # the same step up to bfloat16 rounding (same weights, same random draws)
         assert rec[key] == pytest.approx(plain[key], rel=0.05, abs=0.05), key
@@ -68,7 +68,7 @@ def test_precision_enters_the_cache_key_only_when_not_float32():
 
 def test_bad_settings_are_one_line_errors(images, classifier):
     with pytest.raises(ValueError, match="unknown precision 'fp8'; choose one of: float32, bfloat16"):
-        ProbeGANTrainer(_cfg(precision="fp8"), images, classifier, "t")
+        ProbeGANTrainer(_cfg(precision="fp8"), images, classifier, 2)
     assert speed.parse_settings("fused_adam=1, compile=inductor") == \
         speed.StepSettings(fused_adam=True, compile="inductor")
     assert speed.parse_settings("compile=none", speed.StepSettings(compile="x")).compile is None

@@ -1,0 +1,56 @@
+"""The bill before paying it: each chapter's GANs counted once (a GAN two chapters share is the
+earlier one's), priced at the stored GPU step time, by hand."""
+import pytest
+
+from probelib.book import profiles
+from probelib.build import estimate
+from probelib.build.runner import main
+
+
+def _root(tmp_path, paper=0.5, small=0.1, device="device cuda (Test GPU)"):
+    measured = tmp_path / "benchmarks" / "measured"
+    measured.mkdir(parents=True)
+    (measured / "probegan_step_test.txt").write_text(
+        f"{device}, torch 2\npaper scale: ch=64, 32x32x3, batch 64, 4 D steps: {paper} s per step\n"
+        f"cpu profile trainer, 32x32x1: {small} s per step\n")
+    return tmp_path
+
+
+def test_each_gan_is_counted_once_by_the_first_chapter_that_trains_it(tmp_path):
+    est = estimate.estimate(profiles.get("cpu"), _root(tmp_path))
+    ch = est["chapters"]
+    # chapter 2: 1/C with 3 seeds, 0.3 / 0.5 / 1.0, no Dc, single batch, paper recipe with 2 seeds each
+    assert (ch["02_class_dilution"]["GANs"], ch["02_class_dilution"]["shared"]) == (15, 0)
+    # chapter 3: 3 + 3 + 3 + 3 + BigGAN-all + oracle + the AM prior; ProbeGAN-robust's 3 are chapter 2's 1/C runs
+    assert (ch["03_table1"]["GANs"], ch["03_table1"]["shared"]) == (12, 3)
+    assert (ch["06_ganalyze"]["GANs"], ch["06_ganalyze"]["shared"]) == (0, 1)  # Table 1's BigGAN-all
+    assert (ch["08_exemplars"]["GANs"], ch["08_exemplars"]["shared"]) == (0, 2)  # Table 1's ProbeGAN rows
+    # chapter 10: k = 1, 2, 3, 5 with 2 seeds (k = 1 is Table 1's), k = 2's other class alone (the elephant page's)
+    assert (ch["10_several_targets"]["GANs"], ch["10_several_targets"]["shared"]) == (6, 4)
+    # every class with k = 5: two groups per classifier, the robust first group is the sweep's
+    assert (ch["10_several_targets-memory-map"]["GANs"], ch["10_several_targets-memory-map"]["shared"]) == (3, 1)
+    assert ch["04_leakage"]["hours"] == pytest.approx(2 * 600 * 0.1 / 3600)  # cpu-profile step, 600 probe steps
+    assert est["scale"] == "cpu-profile"
+
+
+def test_paper_scale_profiles_use_the_paper_step_and_scale_64_px_by_pixels(tmp_path):
+    est = estimate.estimate(profiles.get("gpu"), _root(tmp_path))
+    assert est["seconds per step"] == 0.5 and est["scale"] == "paper-scale"
+    assert est["chapters"]["09_probe_your_model"]["hours"] == pytest.approx(3 * 100_000 * 0.5 * 4 / 3600)
+    assert est["total hours"] == pytest.approx(sum(r["hours"] for r in est["chapters"].values()))
+    fewer = estimate.estimate(profiles.get("gpu"), _root(tmp_path / "b"), k_map=1)
+    # k = 1: one GAN per class and classifier (20), of which horse alone is Table 1's ProbeGAN-regular and -robust
+    assert fewer["chapters"]["10_several_targets-memory-map"]["GANs"] == 18
+    text = estimate.format_estimate(est, "gpu")
+    assert "over the 24 GPU-hour budget" in text and "09_probe_your_model" in text
+
+
+def test_no_stored_gpu_step_is_one_line(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="no stored GPU step time"):
+        estimate.step_rate(_root(tmp_path, device="device cpu (2 cores)"))
+
+
+def test_the_command_line_prints_the_bill_and_trains_nothing(capsys):
+    assert main(["--profile", "gpu", "--estimate"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted GAN training on profile 'gpu'" in out and "total" in out and "GPU-hour budget" in out
