@@ -24,10 +24,12 @@
 # What changes along θ is what the assessor responds to. The paper used MemNet
 # (memorability) on BigGAN {footcite:p}`brock2019large`; offline we use the book's own
 # class-conditional GAN trained on all classes (the BigGAN-all run of {doc}`03_table1`, from the
-# cache) and three assessors that train here:
-# - **confidence-regular** and **confidence-robust**: the probability the regular / robust
-#   classifier of {doc}`01_problem` gives to the generated image's class — what makes each one
-#   more sure?
+# cache) and four assessors that train here:
+# - **confidence-regular** and **confidence-robust**: the log-odds, log p − log(1 − p), that the
+#   regular / robust classifier of {doc}`01_problem` gives to the generated image's class — what
+#   makes each one more sure?
+# - **probability-robust**: the robust classifier's probability p itself, bounded by 1 — kept to
+#   show why GANalyze needs a score without a ceiling;
 # - **area**: a small CNN trained to predict the silhouette's area — a sanity case whose right
 #   answer (objects grow) we can check with an independent measurement.
 #
@@ -35,9 +37,11 @@
 # all-class GAN of {doc}`03_table1`.
 #
 # **You will learn**
-# - to train a GANalyze direction for an assessor, and to read α sweeps per seed;
+# - to train GANalyze directions for an assessor, several seeds each, and to read α sweeps;
+# - to check that a direction learned anything: its loss against the loss of θ = 0, α_max²/3;
+# - why a score with a ceiling (a probability near 1) cannot follow α, and what to use instead;
 # - to measure the score-vs-α slope of each assessor and variant by a linear mixed-effects
-#   regression with 95 % CIs, and the paper's seven emerging factors against α;
+#   regression, with 95 % intervals over directions, and the paper's seven emerging factors;
 # - to check a sweep for degeneracy (grey or collapsed images at the ends of the range);
 # - how GANalyze and ProbeGAN differ as lenses on what a model has memorised.
 
@@ -45,7 +49,7 @@
 profile = "cpu"  # smoke (seconds) | cpu (minutes on 2 cores) | gpu (paper scale) | gpu-smoke (gpu at 200 steps)
 dataset = "animal-mnist"  # animal-mnist | digits | cifar10 | imagefolder
 target_class = "horse"  # the class shown in the slider and the single-class strip
-seed = 0  # seed of the generator run, the assessors and the directions
+seed = 0  # seed of the generator run, the assessors and the first direction
 data_dir = None  # folder with CIFAR-10 or an image folder; None for the bundled data
 run_dir = "runs"  # cache, samples and ledger, relative to the project root
 memnet_weights = None  # gpu: path to the GANalyze MemNet assessor weights (optional)
@@ -85,26 +89,46 @@ biggan = models.load_biggan(biggan_weights) if biggan_weights is not None else N
 
 # %% tags=["remove-input"]
 t = GA.train
-for name, value in {"seed": ch.seed, "classes": C, "theta steps": t.steps, "lr": t.lr,
-                    "theta batch": t.batch_size, "alpha max": t.alpha_max}.items():
+values = {"seed": ch.seed, "classes": C, "theta steps": t.steps, "lr": t.lr,
+          "theta batch": t.batch_size, "alpha max": t.alpha_max, "directions": GA.directions,
+          "null loss": pl.train.ganalyze.null_loss(t.alpha_max)}  # the loss of θ = 0
+for name, value in values.items():
     book.glue(name, value)
 
 # %% [markdown]
 # The generator is `biggan-all` of seed {glue:text}`seed` over {glue:text}`classes` classes.
 # Each direction θ below trains for {glue:text}`theta steps` steps of batch
 # {glue:text}`theta batch` with Adam at learning rate {glue:text}`lr`, α drawn uniformly from
-# ±{glue:text}`alpha max`.
+# ±{glue:text}`alpha max`; every assessor gets {glue:text}`directions` directions (transformer
+# seeds).
 
 # %% [markdown]
 # ## The assessors
+#
+# GANalyze's assessor, MemNet, is a regression: its score has no ceiling, so the target
+# A(G(z)) + α can always be reached. A classifier's probability has one. On the GAN's own
+# classes it sits near 1, so for α > 1 − p the target lies above 1, out of reach of any
+# direction, and its gradient p(1 − p) vanishes as p → 1. We therefore score the classifiers by
+# the **log-odds** of the class, computed stably from the logits (the next cell prints the
+# function). We chose it over the logit margin (own logit minus the largest other one) because it
+# is a smooth, monotone transform of the probability — it ranks images exactly as p does, so the
+# log-odds and probability rows measure the same confidence on two scales — and it is the
+# margin's soft version (logsumexp is a smooth max), with a gradient that reaches every class
+# rather than only the runner-up. The probability is kept as its own assessor to show the failure.
+
+# %%
+import inspect
+
+print(inspect.getsource(models.judges.class_log_odds))
 
 # %%
 sizes = measure.object_size(train.images)  # the area assessor's regression target
 area, area_record = pl.train.load_or_train_area_assessor(train.images, sizes, ch.run_dir,
                                                         GA.area_steps, seed=ch.seed)
 assessors = {
-    "confidence-regular": models.ClassConfidence(nets["regular"].model),
-    "confidence-robust": models.ClassConfidence(nets["robust"].model),
+    "confidence-regular": models.ClassConfidence(nets["regular"].model),  # log-odds
+    "confidence-robust": models.ClassConfidence(nets["robust"].model),  # log-odds
+    "probability-robust": models.ClassConfidence(nets["robust"].model, score="probability"),
     "area": area,
 }
 if memnet is not None:  # MemNet (memorability): 32×32 grey, resized to 227
@@ -115,41 +139,45 @@ print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its train
 # %% [markdown]
 # ## Learning the directions
 #
-# One direction θ per assessor; for the robust classifier also the two variants of the
-# reference code: z′ re-normalised to ‖z‖, and one direction per class. {numref}`fig-06-loss`
-# shows the training.
+# One direction θ per assessor and seed — {glue:text}`directions` seeds, each with its own
+# initial θ and its own draws of z, y and α — so that a slope's interval can be over training
+# runs, not only over the latent samples of one run. For the robust classifier's log-odds also
+# the two variants of the reference code: z′ re-normalised to ‖z‖, and one direction per class.
+# {numref}`fig-06-loss` shows the training against the loss of doing nothing (θ = 0).
 
 # %%
 variants = {"plain": {}, "renorm": {"renorm": True}, "per-class": {"per_class": True}}
 to_learn = [(a, "plain") for a in assessors]
 to_learn += [("confidence-robust", "renorm"), ("confidence-robust", "per-class")]
-directions = {}
+directions = {}  # (assessor, variant) -> one (T, record) per direction seed
 for a, v in to_learn:
-    cfg = dataclasses.replace(GA.train, seed=ch.seed, **variants[v])
-    directions[(a, v)] = pl.train.load_or_train_direction(G, assessors[a], C, cfg,
-                                                          ch.run_dir, name=f"{a} ({v})")
+    directions[(a, v)] = [pl.train.load_or_train_direction(
+        G, assessors[a], C, dataclasses.replace(GA.train, seed=s, **variants[v]),
+        ch.run_dir, name=f"{a} ({v}, seed {s})") for s in ganalyze.direction_seeds(ch)]
 
 # %% tags=["hide-input"]
-book.figure("fig-06-loss", ganalyze.loss_figure(directions),
-            "GANalyze's loss against step for each direction (log scale). Look for curves "
-            "that still fall at the last step: those directions are undertrained.")
+book.figure("fig-06-loss", ganalyze.loss_figure(directions, GA.train.alpha_max),
+            "GANalyze's training loss against step, one line per direction (log scale); "
+            "dashed: the loss of θ = 0, α_max²/3. Curves that end at the dashed line have "
+            "learned nothing; curves still falling at the last step are undertrained.")
 
 # %% [markdown]
 # ## α sweeps
 #
 # Each row is one seed (a fixed z and class); columns are α. The seeds run over all classes.
-# {numref}`fig-06-sweep-confidence-regular`, {numref}`fig-06-sweep-confidence-robust` and
-# {numref}`fig-06-sweep-area` show the first four seeds of each assessor's direction.
+# {numref}`fig-06-sweep-confidence-regular`, {numref}`fig-06-sweep-confidence-robust`,
+# {numref}`fig-06-sweep-probability-robust` and {numref}`fig-06-sweep-area` show the first four
+# seeds along each assessor's first direction.
 
 # %%
 seeds = list(range(1000 + ch.seed, 1000 + ch.seed + GA.n_seeds))
 labels = [s % C for s in seeds]
-sweeps = {}
-for (a, v), (T, _) in directions.items():
+sweeps = {}  # (assessor, variant) -> one sweep per direction
+for (a, v), dirs in directions.items():
     alphas = GA.wide_alphas if a == "area" else GA.alphas
-    sweeps[(a, v)] = pl.train.sweep(G, T, assessors[a], alphas, seeds, labels,
-                                    GA.train.truncation)
-plain = {a: sweeps[(a, "plain")] for a in assessors}  # one sweep per assessor
+    sweeps[(a, v)] = [pl.train.sweep(G, T, assessors[a], alphas, seeds, labels,
+                                     GA.train.truncation) for T, _ in dirs]
+plain = {a: sweeps[(a, "plain")][0] for a in assessors}  # the first direction's sweep
 
 # %% tags=["hide-input"]
 for a, sw in plain.items():
@@ -159,21 +187,43 @@ for a, sw in plain.items():
                 "at what changes from left to right within a row.")
 
 # %% [markdown]
-# ## Does the score follow α?
+# ## Did the directions learn, and does the score follow α?
 #
-# Linear mixed-effects regression of the assessor's score on α with a random intercept per
-# seed (statsmodels `mixedlm`), as in the paper (MemNet: 0.68, 95 % CI 0.66–0.70). A slope of
-# 1 is what the objective asks for; > 0 with a CI excluding 0 means the direction works
-# ({numref}`tbl-06-slopes`).
+# Two checks per direction ({numref}`tbl-06-slopes`). **The loss against doing nothing.** With
+# θ = 0 the transformer is the identity, the residual is −α, and the loss is
+# E[α²] = α_max²/3 = {glue:text}`null loss:.4f`. After training, each direction's loss is
+# measured on fresh draws of (z, y, α) and compared, draw by draw, with the same draws' α²; a
+# direction whose loss is not below it (95 % interval of the difference) has learned nothing,
+# whatever its slope says. The table also gives the mean score at α = 0: for a probability near
+# 1, every α above 1 − p asks for the impossible.
+#
+# **The slope.** Per direction, a linear mixed-effects regression of the score on α with a random
+# intercept per seed of z (statsmodels `mixedlm`), as in the paper (MemNet: 0.68, 95 % CI
+# 0.66–0.70). The headline is the mean over the {glue:text}`directions` directions with its
+# Student-t 95 % interval: the spread of training runs. The interval over the latent samples of
+# one direction, which is what the paper reports, is the secondary column: it ignores how much
+# the learned direction itself varies. A slope of 1 is what the objective asks for.
 
 # %%
-slopes = ganalyze.slope_frame(sweeps)  # slope, its 95 % CI and p per (assessor, variant)
+slopes = ganalyze.slope_frame(sweeps)  # mean slope over directions, its 95 % CI
+checks = ganalyze.check_frame(directions, assessors)  # loss vs α_max²/3, score at α = 0
 
 # %% tags=["hide-input"]
-book.table("tbl-06-slopes", ganalyze.slope_table(slopes),
-           "The assessor's score against α per direction: the mixed model's slope and "
-           f"95 % CI over {GA.n_seeds} seeds. A slope of 1 is the objective's aim; look for "
-           "CIs above 0.")
+book.table("tbl-06-slopes", ganalyze.slope_table(slopes, checks),
+           "Per assessor and variant: the score's slope on α (mixed model per direction; mean "
+           "and 95 % interval over the directions, and the first direction's interval over "
+           f"{GA.n_seeds} latent samples), the trained loss on fresh draws against the loss of "
+           "θ = 0, how many directions beat it, and the mean score at α = 0. Look for losses "
+           "below θ = 0's first, then for slopes near 1.")
+
+# %% tags=["remove-input"]
+for (a, v), row in slopes.iterrows():
+    c = checks.loc[(a, v)]
+    book.glue(f"slope {a} ({v})", float(row["slope"]))
+    book.glue(f"ci {a} ({v})", f"{row['ci_low']:.3f} to {row['ci_high']:.3f}")
+    book.glue(f"loss {a} ({v})", float(c["loss"]))
+    book.glue(f"score0 {a} ({v})", float(c["score_at_zero"]))
+    book.glue(f"learned {a} ({v})", f"{int(c['learned'])} of {int(c['directions'])}")
 
 # %% [markdown]
 # ## Emerging factors
@@ -217,7 +267,7 @@ book.table("tbl-06-degeneracy", ganalyze.degeneracy_table(plain),
 # %% tags=["remove-output"]
 import ipywidgets as widgets
 
-T_show = directions[("confidence-robust", "plain")][0]
+T_show = directions[("confidence-robust", "plain")][0][0]  # its first direction
 z_show = pl.train.truncated_normal(1, G.z_dim, GA.train.truncation,
                                    torch.Generator().manual_seed(ch.seed))
 y_show = torch.tensor([ch.target])
@@ -238,8 +288,8 @@ strip = pl.train.sweep(G, T_show, assessors["confidence-robust"], strip_alphas, 
 # %% tags=["hide-input"]
 book.figure("fig-06-strip", ganalyze.strip_figure(strip, ch.target_class),
             f"The slider's sweep as a static strip: one {ch.target_class} moved along the "
-            f"confidence-robust direction, α from −1 to +1, with p({ch.target_class}) by the "
-            f"robust classifier under each image. The training range of α is "
+            f"confidence-robust direction, α from −1 to +1, with the robust classifier's "
+            f"log-odds of {ch.target_class} under each image. The training range of α is "
             f"±{GA.train.alpha_max:g}; look at what happens beyond it.")
 
 # %% [markdown]
@@ -269,23 +319,17 @@ print(ganalyze.paper_setting(memnet, biggan, paper_cfg, GA.alphas, GA.n_seeds, c
 # ## Reading the result
 
 # %%
-size_fit = ganalyze.size_slope(plain["area"])  # object size along the area direction
-print("\n".join(ganalyze.reading(slopes, size_fit)))
-for (a, v), row in slopes.iterrows():
-    book.glue(f"slope {a} ({v})", float(row["slope"]))
-book.glue("object size slope", float(size_fit["beta"]))
-robust = slopes.loc[("confidence-robust", "plain")]
-size_ci = f"{size_fit['ci_low']:.3f} to {size_fit['ci_high']:.3f}"
-book.finding(f"the robust classifier's confidence changes by {robust['slope']:.3f} per "
-             f"unit α (95 % CI {robust['95 % CI']}); along the area direction the "
-             f"measured object size changes by {size_fit['beta']:.3f} ({size_ci}); "
-             "intervals over the latent samples of one GAN and one learned direction "
-             "each, not over training runs")
+size = ganalyze.size_over_directions(sweeps[("area", "plain")])  # object size per direction
+print("\n".join(ganalyze.reading(slopes, checks, size, GA.train.alpha_max)))
+book.glue("object size slope", float(size["beta"]))
+book.glue("object size ci", f"{size['ci_low']:.3f} to {size['ci_high']:.3f}")
+book.finding(ganalyze.finding(slopes, checks, size))
 
 # %% [markdown]
 # ## Exported samples
 #
-# Per assessor, `runs/samples/ganalyze/<assessor>.npz`: `images` float32 N×C×H×W in [−1, 1],
+# Per assessor, along its first direction, `runs/samples/ganalyze/<assessor>.npz`: `images`
+# float32 N×C×H×W in [−1, 1],
 # `alpha`, `seed`, `score` (the assessor's score of each image) and `labels`.
 
 # %%
@@ -298,10 +342,12 @@ for a, sw in plain.items():
 # %% [markdown]
 # ## In this chapter we
 #
-# - trained GANalyze directions for three assessors on the book's all-class GAN, with the
-#   reference code's two variants for one of them;
-# - measured the score-vs-α slope and seven emerging factors by mixed-effects regression,
-#   with 95 % CIs, and checked the sweeps for grey or collapsed images;
+# - trained GANalyze directions, several seeds each, for four assessors on the book's all-class
+#   GAN, with the reference code's two variants for one of them;
+# - checked every direction's loss against the loss of θ = 0, α_max²/3, and saw why a
+#   classifier's probability, near its ceiling, is the wrong score and its log-odds the right one;
+# - measured the score-vs-α slope with 95 % intervals over directions, and seven emerging factors
+#   by mixed-effects regression, and checked the sweeps for grey or collapsed images;
 # - compared the two lenses on a model's memory, and exported the sweeps.
 
 # %% [markdown]
@@ -399,9 +445,10 @@ print(ganalyze.factor_table(plain, my_factors).to_string())
 # ```{solution-start} ex-06-range
 # :class: dropdown
 # ```
-# A probability cannot pass 1, so far enough out the score must flatten, and nothing in the
-# objective keeps the images natural beyond the trained range: expect a smaller slope beyond
-# the range than inside it, and watch the spread. Only the generator runs here (one sweep of
+# The log-odds has no ceiling (a probability would have to flatten below 1), so nothing in the
+# score forces it to flatten; but nothing in the objective keeps the images natural beyond the
+# trained range, and the classifier need not stay linear in α off the images it was trained
+# near: expect the slope beyond the range to differ from the one inside it, and watch the spread. Only the generator runs here (one sweep of
 # the chapter's seeds at seven α), nothing is trained; the printout says what this run found.
 
 # %%

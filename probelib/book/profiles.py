@@ -36,7 +36,11 @@ class ShortcutConfig:
     decoy_fraction: float = 0.5  # share of images (all classes) with non-red corner blocks (ch. 4)
     near_miss_fraction: float = 0.25  # share of images (all classes) with red in another shape or place (ch. 4)
     spurious_scale: float = 1.0  # × the Waterbirds group sizes (train 4,795 images, test 5,794)
-    dro_eta: float = 0.01  # group-DRO step size η (Sagawa et al. 2019: 0.01 over 300 epochs)
+    # group-DRO step size η: Sagawa et al. 2019's value (0.01 over 300 epochs), taken WITHOUT a choice (ProbeGAN trains
+    # its DRO classifier with their settings). The stored sweep benchmarks/measured/dro_eta_cpu.jsonl (η = 0.1 vs 0.01,
+    # worst group on the TEST split of data seeds 0-3, seed 0 being chapter 5's own data) chose nothing and may not:
+    # it looked at what the chapter reports; chapter 5 shows it only as an illustration
+    dro_eta: float = 0.01
     # ch. 5's probes' λ_cls (ch. 4 keeps the profile's ProbeGAN trainer's): measured on the `cpu`
     # data (benchmarks/shortcut_sweep.py, jobs 42-44), λ_cls = 2 leaves the land-only realism
     # critic stronger than the classifier and neither probe paints water; at 10 ERM's does.
@@ -51,6 +55,7 @@ class GANalyzeSettings:
     """Chapter 6: GANalyze on the book's all-class GAN (Table 1's BigGAN-all run)."""
 
     train: GANalyzeConfig = GANalyzeConfig()  # one transformer θ (steps, batch, lr, α range)
+    directions: int = 3  # directions trained per assessor (transformer seeds): the slope's interval is over them
     area_steps: int = 600  # training steps of the area assessor
     n_seeds: int = 20  # seeds (z, class) per α sweep
     alphas: tuple[float, ...] = (-0.2, -0.1, 0.0, 0.1, 0.2)  # the paper's test α
@@ -71,7 +76,8 @@ class AudioSettings:
     robust_eps: float = 1.0
     lambda_cls: float = 10.0  # the probes' λ_cls (the image chapters: the profile's ProbeGAN trainer's)
     probe_steps: int = 600
-    n_samples: int = 500  # generated spectrograms per absent class
+    seeds: int = 3  # probes (one GAN each) per absent class: the chapter's intervals are over them
+    n_samples: int = 500  # generated spectrograms per probe
     n_inverted: int = 100  # of which inverted to audio and re-analysed for the recognition rate
     n_wavs: int = 6  # WAVs exported per class
 
@@ -102,8 +108,13 @@ class OwnModelSettings:
     adv_steps: int = 1  # its PGD steps (one: fast adversarial training)
     resolution: int | None = None  # the probe's resolution (None: the probe's default, the folder's 64 px) unless
     # the chapter's parameter says otherwise. Was 32 on `cpu` until 2026-12-02: at 32 px (the model's 64-px input
-    # upsampled) both probes collapsed onto one image per class; see the chapter's note
+    # upsampled) both probes collapsed onto one image per class; see the chapter's note. FROZEN 2026-12-06: changed
+    # after looking at the report's judge (seed 1000), so it stays as it is; the headline is read by judge_seed's judge
     seeds: int = 2  # probes (one GAN each) whose mean the chapter reports
+    # the seed of the judge that reads the chapter's headline: the report's judge (probelib.probing.settings, its
+    # architecture, data and training) with a seed nobody had used or looked at when its settings were frozen
+    # (2026-12-06); the report's own judge (seed 1000) was looked at and stays only as a labelled row
+    judge_seed: int = 5000
 
 
 @dataclass(frozen=True)
@@ -201,12 +212,12 @@ _SMOKE = Profile(
                                                      adv_steps=2),
                             background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
                             probe_steps=3, spurious_scale=0.02, n_samples=24, window_images=32, window_steps=5),
-    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), area_steps=3, n_seeds=3),
+    ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), directions=2, area_steps=3, n_seeds=3),
     audio=AudioSettings(corpus=AudioConfig(clips_per_class=12, griffin_lim_iters=4),
                         classifier=ClassifierConfig(width=8, epochs=1, batch_size=16, augment=False, adv_steps=2),
                         evalnet=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=16, augment=False,
                                                  seed=1000),
-                        probe_steps=3, n_samples=8, n_inverted=5, n_wavs=5),
+                        probe_steps=3, seeds=2, n_samples=8, n_inverted=5, n_wavs=5),
     exemplars=ExemplarSettings(n_units=3, n_refs=3, n_trials=3, render_steps=4, gan_samples=40),
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=16, epochs=1, batch_size=64, train_limit=512,
                                              seed=2000)),
@@ -237,9 +248,9 @@ _CPU = Profile(
     am=AMConfig(),
     n_samples=500,
     # measured on the Waterbirds analogue (2 cores): 4 epochs leave group DRO at 31 % worst-group
-    # accuracy (weights hardly move at η = 0.01 in 150 steps); at 8 epochs, over data seeds 0-3
-    # (benchmarks/dro_eta.py), η = 0.1 gave 82.6 / 28.7 / 81.7 / 75.8 % and the paper's η = 0.01
-    # 87.7 / 76.2 / 83.5 / 83.8 % worst-group accuracy (ERM 0.0 %)
+    # accuracy (weights hardly move at η = 0.01 in 150 steps), hence 8 epochs (chosen by looking;
+    # chapter 5 says so). η is Sagawa et al.'s 0.01, not chosen: the stored η sweep over data seeds
+    # 0-3 (benchmarks/dro_eta.py, test splits, seed 0 the chapter's own) is an illustration only
     # chapter 4, measured: with regular classifiers neither probe painted a block (0 % of 500,
     # although the marked classifier called 96 % of marked non-horses "horse"); robust ones follow
     shortcut=ShortcutConfig(classifier=ClassifierConfig(width=16, epochs=8, batch_size=128),
@@ -314,7 +325,7 @@ _GPU_SMOKE = dataclasses.replace(
     audio=dataclasses.replace(_GPU.audio, corpus=AudioConfig(clips_per_class=300, griffin_lim_iters=16),
                               classifier=dataclasses.replace(_GPU.audio.classifier, epochs=2),
                               evalnet=dataclasses.replace(_GPU.audio.evalnet, epochs=2), probe_steps=200,
-                              n_samples=200, n_inverted=50),
+                              seeds=2, n_samples=200, n_inverted=50),
     exemplars=ExemplarSettings(n_units=8, n_trials=5, render_steps=64, gan_samples=1000),
     panel=PanelSettings(vit=dataclasses.replace(_GPU.panel.vit, epochs=2)),
     own_model=OwnModelSettings(per_class=200, epochs=2, resolution=64, seeds=2),

@@ -8,6 +8,10 @@ ProbeGAN's classifier loss flows through it.
 ``features(x)`` is the model's penultimate representation when it has one (a ``features``
 method, else the input of its last ``nn.Linear``), else its logits: the space in which the
 probe report finds each generated image's nearest real neighbours.
+
+:class:`FixedShape` puts a model that takes one input shape only (a ``torch.export`` program
+exported without a dynamic batch, an ONNX graph with a fixed batch) behind any batch size: it is
+called in chunks of its batch, the last chunk padded and the padding dropped, differentiably.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ClassifierAdapter", "IMAGENET_MEAN", "IMAGENET_STD", "AdapterInputError"]
+__all__ = ["ClassifierAdapter", "FixedShape", "IMAGENET_MEAN", "IMAGENET_STD", "AdapterInputError"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -25,6 +29,77 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 class AdapterInputError(ValueError):
     """The adapter's settings do not fit the images or the model (one line)."""
+
+
+def _shape(dims) -> str:
+    return "(" + ", ".join("any" if d is None else str(d) for d in dims) + ")"
+
+
+def _last_linear_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The input of ``model``'s last ``nn.Linear`` on ``x`` (its output when it has none)."""
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linear:
+        return model(x)
+    store = {}
+    handle = linear[-1].register_forward_hook(lambda _m, inp, _out: store.update(h=inp[0]))
+    try:
+        model(x)
+    finally:
+        handle.remove()
+    return store["h"]
+
+
+class FixedShape(nn.Module):
+    """``model``, which takes inputs of ``shape`` only (``None``: any size in that dimension),
+    called on any batch: when ``shape[0]`` is a number b, in chunks of b — the last one padded
+    with zeros, the padding's outputs dropped — so outputs and input gradients equal one call
+    of a model that takes any batch. An input of another shape (beyond the batch) is a one-line
+    :class:`AdapterInputError` naming the shape the model takes. ``what`` names the model in it."""
+
+    def __init__(self, model: nn.Module, shape: Sequence[int | None], what: str = "the classifier"):
+        super().__init__()
+        self.model, self.shape, self.what = model, tuple(shape), what
+
+    @property
+    def batch(self) -> int | None:
+        """The only batch size the model takes (``None``: any)."""
+        return self.shape[0] if self.shape else None
+
+    def _check(self, x: torch.Tensor) -> None:
+        if x.ndim != len(self.shape) or any(s is not None and s != d for s, d in zip(self.shape[1:], x.shape[1:])):
+            fix = []
+            if len(self.shape) == 4 and self.shape[1] is not None and self.shape[1] != x.shape[1]:
+                fix.append(f"--in-channels {self.shape[1]}")
+            if len(self.shape) == 4 and self.shape[-1] is not None and self.shape[-1] != x.shape[-1]:
+                fix.append(f"--input-size {self.shape[-1]}")
+            raise AdapterInputError(f"{self.what} takes inputs of shape {_shape(self.shape)} only, not "
+                                    f"{_shape((None, *x.shape[1:]))}; pass {' '.join(fix) or 'images of that shape'} "
+                                    "(ClassifierAdapter(size=..., in_channels=...))")
+
+    def _chunked(self, fn, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        b = self.batch
+        if b is None or len(x) == b:
+            return _first(fn(x))
+        out = []
+        for chunk in x.split(b):  # (b, C, H, W) each, the last one (n, C, H, W) with n <= b
+            n = len(chunk)
+            if n < b:
+                chunk = torch.cat([chunk, chunk.new_zeros((b - n, *chunk.shape[1:]))])
+            out.append(_first(fn(chunk))[:n])
+        return torch.cat(out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._chunked(self.model, x)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The input of the model's last ``nn.Linear`` (else its outputs), chunk by chunk, ``(B, F)``."""
+        return self._chunked(lambda c: _last_linear_input(self.model, c).flatten(1), x)
+
+
+def _first(out):
+    """A model's output, or the first of several (an ONNX graph with more than one output)."""
+    return out[0] if isinstance(out, (tuple, list)) else out
 
 
 class ClassifierAdapter(nn.Module):
@@ -86,13 +161,4 @@ class ClassifierAdapter(nn.Module):
         x = self.prepare(x)
         if hasattr(self.model, "features") and callable(self.model.features):
             return self.model.features(x).flatten(1)
-        linear = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
-        if not linear:
-            return self.model(x)
-        store = {}
-        handle = linear[-1].register_forward_hook(lambda _m, inp, _out: store.update(h=inp[0]))
-        try:
-            self.model(x)
-        finally:
-            handle.remove()
-        return store["h"].flatten(1)
+        return _last_linear_input(self.model, x).flatten(1)

@@ -1,12 +1,12 @@
 """Small networks that judge or score images, each trained for one question: a window-level
 land/water classifier (chapter 5), an object-area regressor with a known right answer, and a
-classifier's confidence as a GANalyze assessor (chapter 6)."""
+classifier's confidence (log-odds or probability) as a GANalyze assessor (chapter 6)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-__all__ = ["PatchBackground", "AreaNet", "ClassConfidence"]
+__all__ = ["PatchBackground", "AreaNet", "ClassConfidence", "class_log_odds", "CONFIDENCE_SCORES"]
 
 
 class PatchBackground(torch.nn.Module):
@@ -47,18 +47,41 @@ class AreaNet(nn.Module):
         return self.net(x).squeeze(1)
 
 
-class ClassConfidence(nn.Module):
-    """Assessor: a classifier's softmax probability of the image's class ``y`` (or of a fixed
-    ``cls``): "what makes the classifier more sure?" Scores lie in [0, 1]."""
+def class_log_odds(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The log-odds of class ``y``, ``log p_y − log(1 − p_y)`` with ``p = softmax(logits)``, computed
+    stably from the logits as ``logit_y − logsumexp_{k≠y} logit_k`` (finite where ``p_y`` rounds to 1).
+    It is a smooth, monotone, unbounded transform of ``p_y`` and the soft version of the logit
+    margin ``logit_y − max_{k≠y} logit_k`` (logsumexp is a smooth max). ``logits`` (B, K), ``y`` (B,)."""
+    y = y.view(-1, 1)
+    others = logits.scatter(1, y, float("-inf"))  # (B, K): class y masked out
+    return logits.gather(1, y).squeeze(1) - others.logsumexp(1)  # logit_y - logsumexp_{k!=y} logit_k
 
-    def __init__(self, classifier: nn.Module, cls: int | None = None):
+
+#: the scores :class:`ClassConfidence` can give
+CONFIDENCE_SCORES = ("log-odds", "probability")
+
+
+class ClassConfidence(nn.Module):
+    """Assessor: a classifier's confidence in the image's class ``y`` (or in a fixed ``cls``):
+    "what makes the classifier more sure?"
+
+    ``score="log-odds"`` (default) gives :func:`class_log_odds`, unbounded, whose gradient does not
+    vanish when the classifier is already sure; ``score="probability"`` gives the softmax probability
+    in [0, 1], which saturates near 1 — where a GANalyze target ``s₀ + α`` is out of reach for α > 0
+    and the gradient ``p(1 − p)`` vanishes (chapter 6 keeps it to show that failure)."""
+
+    def __init__(self, classifier: nn.Module, cls: int | None = None, score: str = "log-odds"):
         super().__init__()
-        self.classifier, self.cls = classifier.eval(), cls
+        if score not in CONFIDENCE_SCORES:
+            raise ValueError(f"unknown confidence score {score!r}; choose one of: {', '.join(CONFIDENCE_SCORES)}")
+        self.classifier, self.cls, self.score = classifier.eval(), cls, score
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        p = self.classifier(x).softmax(1)
+        logits = self.classifier(x)
         if self.cls is not None:
-            return p[:, self.cls]
+            y = torch.full((len(logits),), self.cls, dtype=torch.long, device=logits.device)
         if y is None:
             raise ValueError("ClassConfidence needs the labels y (or a fixed cls)")
-        return p.gather(1, y.view(-1, 1)).squeeze(1)
+        if self.score == "log-odds":
+            return class_log_odds(logits, y)
+        return logits.softmax(1).gather(1, y.view(-1, 1)).squeeze(1)

@@ -1,13 +1,18 @@
 """``probelib.probe``: what has *your* classifier memorised about one of its classes (or several)?
 
-Point it at any classifier (an ``nn.Module`` giving logits over the folder's classes, or a
-:class:`~probelib.models.adapter.ClassifierAdapter` that fits its input and maps its outputs) and
-the image folder it was trained on. The target's own images are held out; ProbeGAN (class
-dilution, both discriminator heads, the classifier's cross-entropy, EMA, resumable, stopped on
-NaN) is trained through the run cache on the other classes alone, and whatever target images it
-draws came from the classifier. The :class:`~probelib.probing.report.ProbeReport` says what was
-drawn, how sure the classifier is of it, which seen classes it resembles, and — with real target
-images as a ``reference``, used for evaluation only — whether an independent judge recognises it.
+Point it at any classifier (an ``nn.Module`` giving logits over the folder's classes, a
+:class:`~probelib.models.adapter.ClassifierAdapter` that fits its input and maps its outputs, or
+a :class:`~probelib.probing.loading.ClassifierSpec` naming a file, which training jobs in other
+processes build again) and the image folder it was trained on. The target's own images are held
+out; ProbeGAN (class dilution, both discriminator heads, the classifier's cross-entropy, EMA,
+resumable, stopped on NaN) is trained through the run cache on the other classes alone — until
+it draws them (:mod:`probelib.probing.stopping`), within a budget — and whatever target images it
+draws came from the classifier. The report first checks that the GAN draws the seen classes
+(:mod:`probelib.probing.seen`); when it does not, its probe is not evidence and the report says so
+before anything else. The
+:class:`~probelib.probing.report.ProbeReport` says what was drawn, how sure the classifier is of
+it, which seen classes it resembles, and — with real target images as a ``reference``, used for
+evaluation only — whether an independent judge recognises it.
 """
 from __future__ import annotations
 
@@ -24,15 +29,18 @@ from ..core.device import pick_device
 from ..core.errors import UserError
 from ..data.folder import FolderScan, read_folder, scan_folder
 from ..data.imageset import DatasetError, ImageSet, class_index, concat, without_class
-from ..models.adapter import AdapterInputError, ClassifierAdapter
+from ..models.adapter import AdapterInputError, ClassifierAdapter, FixedShape
 from ..models.gan import RESOLUTIONS
 from ..models.predict import predict
 from ..train.gans import sample
-from ..train.jobs import GanJob, gan_cached, one_thread, train_or_load
+from ..train.jobs import ExecutorSettings, GanJob, gan_cached, one_thread, train_or_load
 from ..train.probegan import ProbeGANTrainer
 from .evaluate import judge_references, nearest_seen, spread
+from .loading import ClassifierSpec, model_input
 from .report import ProbeReport, SeveralProbeReport
+from .seen import SeenCheck
 from .settings import settings, trainer_config
+from .stopping import StopRule, stopped_cached, train_or_load_stopped
 
 __all__ = ["ProbeError", "probe", "pick_resolution", "check_classifier", "estimate_seconds_per_step"]
 
@@ -56,10 +64,9 @@ def check_classifier(classifier: nn.Module, images: ImageSet, device) -> None:
             out = classifier(x)
     except AdapterInputError as err:
         raise ProbeError(str(err)) from None
-    except AssertionError as err:  # torch.export's shape guards
-        raise ProbeError(f"the classifier takes only fixed input shapes ({str(err).splitlines()[0]}); export it with "
-                         "a dynamic batch: torch.export.export(model, (x,), dynamic_shapes=({0: "
-                         "torch.export.Dim('batch')},))") from None
+    except AssertionError as err:  # torch.export's shape guards beyond a fixed shape (a bounded dynamic size)
+        raise ProbeError(f"the classifier refuses the folder's {images.channels}-channel {images.images.shape[-1]} px "
+                         f"images ({str(err).splitlines()[0]}); export it for this input shape") from None
     except RuntimeError as err:
         text = str(err)
         if "channels" in text or "size mismatch" in text or "shape" in text:
@@ -159,10 +166,31 @@ def _reference(reference, targets: list[str], data: ImageSet, res: int, max_bad:
     return out
 
 
-def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Sequence[str], *,
-          resolution: int | None = None, steps: int | None = None, profile: str = "cpu", reference=None,
-          run_dir: str | Path = "runs", device=None, progress: bool = True, seeds: tuple[int, ...] = (0,),
-          max_bad: float = 0.05, on_plan: Callable[[float, int, int, int], None] | None = None
+def _classifier(classifier: nn.Module | ClassifierSpec) -> tuple[ClassifierAdapter, ClassifierSpec | None]:
+    """The classifier behind its adapter (a bare model: with its own declared input settings,
+    :func:`~probelib.probing.loading.model_input`), and the spec that builds it again, if any."""
+    if isinstance(classifier, ClassifierSpec):
+        return classifier.load(), classifier
+    if not isinstance(classifier, ClassifierAdapter):
+        classifier = ClassifierAdapter(classifier, **model_input(classifier))  # else a no-op (features found)
+    return classifier, None
+
+
+def _notes(classifier: ClassifierAdapter) -> list[str]:
+    """What the report should say about how the classifier was called."""
+    model = classifier.model
+    if isinstance(model, FixedShape) and model.batch is not None:
+        return [f"{model.what} takes batches of {model.batch} only: it was called in chunks of {model.batch} (the "
+                "last chunk padded, the padding's outputs dropped)."]
+    return []
+
+
+def probe(classifier: nn.Module | ClassifierSpec, images: ImageSet | str | Path, target: str | Sequence[str], *,
+          resolution: int | None = None, steps: int | None = None, max_steps: int | None = None,
+          profile: str = "cpu", reference=None, run_dir: str | Path = "runs", device=None, progress: bool = True,
+          seeds: tuple[int, ...] = (0,), max_bad: float = 0.05,
+          on_plan: Callable[[float, int, int, int, int | None], None] | None = None,
+          workers: int | None = None, executor: ExecutorSettings | None = None
           ) -> ProbeReport | SeveralProbeReport:
     """Probe ``classifier``'s memory of class ``target`` with a ProbeGAN trained without it.
 
@@ -171,12 +199,19 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
     a list gives a :class:`~probelib.probing.report.SeveralProbeReport` with a report per target.
     ``images``: an :class:`ImageSet` or a folder ``<dir>/<class>/*`` (any size, grey or RGB); the
     targets' images are held out of the GAN's data. ``resolution``: 32, 64 or 128 (default: the
-    largest not above the images' median size). ``steps``: generator steps (default: the
-    profile's). ``reference``: real target images, for the report's evaluation only: a folder
-    (one target), or a folder with one sub-folder per target, or ``{target: folder}``.
-    ``seeds``: one GAN per seed (trained side by side on a CPU). ``on_plan(seconds per step,
-    steps, GANs to train, workers)`` hears a measured time estimate before training starts (the
-    command line prints it). Returns the report.
+    largest not above the images' median size). Training: by default until the GAN draws the
+    seen classes (a check every ``check_every`` steps of the profile's settings), at most
+    ``max_steps`` (default: the profile's budget); ``steps``: exactly that many steps instead, no
+    rule. Either way the report checks the final GAN on the seen classes first. ``reference``:
+    real target images, for the report's evaluation only: a folder (one target), or a folder with
+    one sub-folder per target, or ``{target: folder}``.
+    ``seeds``: one GAN per seed (trained side by side on a CPU, ``workers`` at a time; default:
+    the profile's). ``executor``: where they train (default: ``PROBELIB_EXECUTOR``, see
+    :mod:`probelib.train.jobs`); a :class:`~probelib.probing.loading.ClassifierSpec` travels to
+    any worker, a live module only when it pickles. ``on_plan(seconds per step, steps, GANs to
+    train, workers, check_every)`` hears a measured time estimate before training starts (the
+    command line prints it; ``steps`` is the budget and ``check_every`` the rule's interval, or
+    ``None`` for a fixed ``steps``). Returns the report.
     """
     start = time.perf_counter()
     targets = _targets(target)
@@ -188,23 +223,30 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
     if len(seen) < 2:
         raise ProbeError(f"the GAN needs images of at least two classes besides {', '.join(map(repr, targets))}; "
                          f"found {', '.join(data.classes[c] for c in seen) or 'none'}")
-    if not isinstance(classifier, ClassifierAdapter):
-        classifier = ClassifierAdapter(classifier)  # a no-op that finds the model's penultimate features
+    classifier, spec = _classifier(classifier)
     classifier = classifier.to(device).eval()
     for p in classifier.parameters():
         p.requires_grad_(False)
     check_classifier(classifier, data, device)
     ref = _reference(reference, targets, data, res, max_bad)
-    jobs = [GanJob(dataclasses.replace(trainer_config(s, res, data.channels, steps, seed), targets=tuple(ts[1:])),
-                   data, classifier, ts[0], f"probe-{'+'.join(targets)}-s{seed}") for seed in seeds]
-    workers = s.gan_workers if device.type == "cpu" else 1
-    misses = [j for j in jobs if not gan_cached(j, run_dir)]
+    rule = StopRule(s.check_every, s.seen) if steps is None else None
+    n_steps = steps if steps is not None else (max_steps or s.trainer.steps)
+    jobs = [GanJob(dataclasses.replace(trainer_config(s, res, data.channels, n_steps, seed), targets=tuple(ts[1:])),
+                   data, classifier, ts[0], f"probe-{'+'.join(targets)}-s{seed}", rebuild=spec) for seed in seeds]
+    workers = workers or (s.gan_workers if device.type == "cpu" else 1)
+    misses = [j for j in jobs if not (gan_cached(j, run_dir) if rule is None else stopped_cached(j, rule, run_dir))]
     if on_plan is not None and misses:
-        on_plan(estimate_seconds_per_step(jobs[0].cfg, data, classifier, ts[0], device), jobs[0].cfg.steps,
-                len(misses), workers)
+        on_plan(estimate_seconds_per_step(jobs[0].cfg, data, classifier, ts[0], device), n_steps, len(misses),
+                workers, rule.check_every if rule is not None else None)
     train_start = time.perf_counter()
-    results = train_or_load(jobs, run_dir, workers, str(device), progress=progress)
+    if rule is None:
+        results, stops = train_or_load(jobs, run_dir, workers, str(device), progress=progress, where=executor), None
+    else:
+        pairs = train_or_load_stopped(jobs, rule, run_dir, workers, str(device), progress=progress, where=executor)
+        results, stops = [r for r, _ in pairs], [stop for _, stop in pairs]
     train_seconds = time.perf_counter() - train_start
+    check = SeenCheck(classifier, data, seen, s.seen)  # the GAN on the seen classes, before its probe is read
+    checks = [check(r.generator, seed=seed) for r, seed in zip(results, seeds)]
     fakes = {t: [sample(r.generator, t, s.n_samples, seed=seed) for r, seed in zip(results, seeds)] for t in ts}
     judged = judge_references(data, ref, {t: fakes[t] for t in ts if bool((ref.labels == t).any())}, list(seeds),
                               s.judge, run_dir, device, progress) if ref is not None else {}
@@ -223,5 +265,7 @@ def probe(classifier: nn.Module, images: ImageSet | str | Path, target: str | Se
             neighbours=nearest_seen(classifier, fakes[t][0][:16], data, s.neighbours), reference=judged.get(t),
             n_reference=int((ref.labels == t).sum()) if ref is not None else 0, seconds=seconds,
             steps=jobs[0].cfg.steps, seconds_per_step=[r.seconds_per_step for r in results],
-            spread=[spread(f, data) for f in fakes[t]], absent=held_out)
+            spread=[spread(f, data) for f in fakes[t]], absent=held_out, notes=_notes(classifier),
+            seen_checks=checks, seen_rule=s.seen, stopping=stops,
+            steps_trained=[stop["steps"] for stop in stops] if stops else [n_steps] * len(seeds))
     return reports[targets[0]] if isinstance(target, str) else SeveralProbeReport(reports)

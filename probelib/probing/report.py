@@ -2,17 +2,20 @@
 the EMA generator as safetensors and ``config.json`` beside it, written into ``<out>`` all at
 once — built in a temporary sibling folder and renamed into place, so ``<out>`` never holds half
 a report.
+
+The report reads the GAN before the probe: its first line (:meth:`ProbeReport.headline`, the
+same in the page, ``summary()``, ``str(report)``, ``config.json`` and the command line's last
+line) says whether the GAN draws the seen classes (:mod:`probelib.probing.seen`). When it does
+not, the probe is **not evidence** and the classifier's confidence on it comes after that, for
+the record, never as the headline.
 """
 from __future__ import annotations
 
-import base64
+import dataclasses
 import html
-import io
 import json
 import platform
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -20,71 +23,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
 
-from ..core.errors import UserError
 from ..core.stamp import machine
 from ..train.gans import ProbeGANResult
 from .evaluate import COLLAPSED
+from . import render
+from .render import OutputError
+from .seen import SeenRule
 
 __all__ = ["ProbeReport", "SeveralProbeReport", "OutputError"]
-
-_STYLE = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-          "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
-          "font-size:13px}img{max-width:100%}")
-
-
-class OutputError(UserError, OSError):
-    """The report's folder cannot be written (one line)."""
-
-
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def _grid(rows: list[torch.Tensor], labels: list[str], title: str) -> str:
-    import matplotlib.pyplot as plt
-
-    n = max(len(r) for r in rows)
-    fig, axes = plt.subplots(len(rows), n, figsize=(0.9 * n + 1.6, 0.9 * len(rows) + 0.4), squeeze=False)
-    for i, (imgs, label) in enumerate(zip(rows, labels)):
-        x = ((imgs.detach().cpu().float() + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).numpy()
-        for j in range(n):
-            ax = axes[i, j]
-            ax.axis("off")
-            if j < len(x):
-                ax.imshow(x[j][..., 0] if x.shape[-1] == 1 else x[j], cmap="gray", vmin=0, vmax=1)
-        axes[i, 0].text(-0.1, 0.5, label, transform=axes[i, 0].transAxes, ha="right", va="center", fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    return _png(fig)
-
-
-def _curves(history: list[dict]) -> str:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 2.6))
-    steps = [h["step"] for h in history]
-    for key in ("d_hinge", "d_wgan", "g_hinge", "g_wgan", "g_cls"):
-        if any(key in h for h in history):
-            ax.plot(steps, [h.get(key, np.nan) for h in history], label=key, linewidth=1)
-    ax.set(xlabel="generator step", title="training losses (first seed)")
-    ax.legend(fontsize=7, ncol=5)
-    return _png(fig)
-
-
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return "<p>—</p>"
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    fmt = lambda v: f"{v:.3g}" if isinstance(v, float) else html.escape(str(v))  # noqa: E731
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(c, ''))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _commit() -> str:
@@ -122,6 +69,11 @@ class ProbeReport:
     spread: list[float] = field(default_factory=list)  # per seed: variety against a real class (~1), 0 = one image
     absent: dict[str, int] = field(default_factory=dict)  # every class absent from the GAN: images held out
     provenance: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how the classifier was called (e.g. in chunks of its batch)
+    seen_checks: list[dict] = field(default_factory=list)  # per seed: does the GAN draw the seen classes (seen.py)
+    seen_rule: SeenRule = SeenRule()  # the verdict's thresholds
+    stopping: list[dict] | None = None  # per seed: the stopping rule's record (stopping.py); None: fixed steps
+    steps_trained: list[int] = field(default_factory=list)  # per seed
 
     def __post_init__(self):
         self.absent = self.absent or {self.target: self.held_out}
@@ -143,15 +95,100 @@ class ProbeReport:
         """The first seed's EMA generator."""
         return self.results[0].generator
 
+    # ---------------------------------------------------------------- the verdict, before anything else
+    @property
+    def drawn(self) -> list[int]:
+        """The seeds whose GAN draws the seen classes (:mod:`~probelib.probing.seen`)."""
+        return [s for s, c in zip(self.seeds, self.seen_checks) if c["draws"]]
+
+    @property
+    def evidence(self) -> bool:
+        """Whether the probe is evidence of what the classifier memorised: every seed's GAN draws
+        the seen classes."""
+        return bool(self.seen_checks) and len(self.drawn) == len(self.seeds)
+
+    @property
+    def budget_hit(self) -> list[int]:
+        """The seeds whose training reached its budget before the GAN drew the seen classes."""
+        return [s for s, st in zip(self.seeds, self.stopping or []) if st is not None and not st["reached"]]
+
+    def _seen_numbers(self, seeds: list[int]) -> str:
+        trained = self.steps_trained or [self.steps] * len(self.seeds)
+        return "; ".join(f"seed {s}: the classifier's median top-1 on them {c['median top-1 (%)']:.1f} %, median KID "
+                         f"ratio {c['median KID ratio']:.2f}, after {n} steps"
+                         for s, c, n in zip(self.seeds, self.seen_checks, trained) if s in seeds)
+
+    def _confidence(self) -> str:
+        top1 = float(np.mean([o["top-1 target (%)"] for o in self.own_verdict]))
+        p = float(np.mean([o["mean p(target)"] for o in self.own_verdict]))
+        return f"the classifier calls {top1:.1f} % of its probe {self.target!r} (mean p = {p:.2f})"
+
+    def _judge(self) -> str | None:
+        if self.reference is None:
+            return None
+        return f"the independent judge recognises {self.reference['mean']['recognition (%)'][0]:.1f} % of them"
+
+    def headline(self) -> list[str]:
+        """The report's reading, in order: first whether the GAN draws the seen classes; when it
+        does not, that the probe is not evidence (and why), and only then, for the record, the
+        classifier's confidence on it; when it does, the confidence, any collapse and the judge."""
+        if not self.seen_checks:  # a report made without the check (by hand)
+            return [line[0].upper() + line[1:] + "." for line in (self._confidence(), self._judge()) if line]
+        r = self.seen_rule
+        rule = f"the verdict asks for >= {r.min_top1:g} % and <= {r.max_kid_ratio:g}"
+        judge = self._judge()
+        if not self.evidence:
+            failed = [s for s in self.seeds if s not in self.drawn]
+            lines = [f"NOT EVIDENCE: the GAN does not draw the seen classes ({self._seen_numbers(failed)}; {rule}), "
+                     f"so what it draws of {self.target!r} says nothing about what the classifier memorised"
+                     + (f" (the GAN of seed(s) {', '.join(map(str, self.drawn))} does draw them)" if self.drawn else "")
+                     + "."]
+            if self.budget_hit:
+                lines.append(f"Training reached its budget of {self.steps} steps without the GAN drawing the seen "
+                             f"classes (seed(s) {', '.join(map(str, self.budget_hit))}); train longer (max_steps=, "
+                             "--max-steps), at the images' own resolution, or with another seed.")
+            lines.append(f"For the record only, not evidence: {self._confidence()}.")
+            if judge:
+                lines.append(f"For the record only: {judge}.")
+            return lines
+        lines = [f"The GAN draws the seen classes ({self._seen_numbers(self.seeds)}; {rule}).",
+                 self._confidence()[0].upper() + self._confidence()[1:] + "."]
+        if self.collapsed:
+            lines.append(f"Warning: the probe of seed(s) {', '.join(map(str, self.collapsed))} has collapsed onto a "
+                         f"few images (spread below {COLLAPSED:g}): the confidence says the classifier accepts them, "
+                         "not what it memorised about the class.")
+        if judge:
+            lines.append(judge[0].upper() + judge[1:] + ".")
+        return lines
+
+    @property
+    def verdict(self) -> str:
+        """The headline in one line (the command line's last)."""
+        if self.seen_checks and not self.evidence:
+            return (f"NOT EVIDENCE: the GAN does not draw the seen classes, so its probe of {self.target!r} says "
+                    "nothing about what the classifier memorised")
+        judge = self._judge()
+        return (("the GAN draws the seen classes; " if self.seen_checks else "") + self._confidence()
+                + (f"; {judge}" if judge else ""))
+
+    def __str__(self) -> str:
+        return "\n".join(self.headline())
+
     def summary(self) -> dict:
         """The report's numbers as a JSON-able dict."""
-        out = {"target": self.target, "classes": list(self.classes), "resolution": self.resolution,
+        out = {"verdict": self.verdict, "evidence": self.evidence, "headline": self.headline(),
+               "target": self.target, "classes": list(self.classes), "resolution": self.resolution,
                "profile": self.profile, "images": self.n_images, "per class": self.per_class,
                "target images held out": self.held_out, "absent from the GAN": self.absent, "files skipped": len(self.skipped), "seeds": self.seeds,
-               "steps": self.steps, "seconds per step": self.seconds_per_step, "seconds": self.seconds,
+               "steps": self.steps, "steps trained": self.steps_trained, "stopping": self.stopping,
+               "seen classes": {"rule": dataclasses.asdict(self.seen_rule),
+                                "per seed": [{"seed": s, **c} for s, c in zip(self.seeds, self.seen_checks)]},
+               "seconds per step": self.seconds_per_step, "seconds": self.seconds,
                "classifier on its probe": self.own_verdict,
                "nearest seen class share": self.neighbours["nearest class share"], "spread": self.spread,
                "collapsed": self.collapsed, "provenance": self.provenance}
+        if self.notes:
+            out["notes"] = self.notes
         if self.reference is not None:
             out["independent judge"] = {k: v for k, v in self.reference.items()}
         return out
@@ -166,29 +203,31 @@ class ProbeReport:
         """The self-contained report page (``fragment``: its body only, for a notebook cell)."""
         t = html.escape(self.target)
         fake_rows = [f[:10] for f in self.fakes]
-        grid = _grid(fake_rows + [v for v in self.seen_fakes.values()],
-                     [f"{self.target} (seed {s})" for s in self.seeds] + [f"seen: {c}" for c in self.seen_fakes],
-                     f"generated {self.target!r} (the GAN never saw one) and a few seen classes")
+        fakes_png = render.grid(fake_rows + [v for v in self.seen_fakes.values()],
+                                [f"{self.target} (seed {s})" for s in self.seeds] + [f"seen: {c}" for c in self.seen_fakes],
+                                f"generated {self.target!r} (the GAN never saw one) and a few seen classes")
         nn_rows, nn_labels = [], []
         for i in range(min(6, len(self.neighbours["images"]))):
             nn_rows.append(torch.cat([self.fakes[0][i:i + 1], self.neighbours["images"][i]]))
             nn_labels.append("generated → nearest real: " + ", ".join(
                 self.classes[int(c)] for c in self.neighbours["labels"][i]))
-        nn_grid = _grid(nn_rows, nn_labels, "each generated image and its nearest real seen-class images "
-                                            "(the classifier's features)")
+        nn_grid = render.grid(nn_rows, nn_labels, "each generated image and its nearest real seen-class images "
+                                                   "(the classifier's features)")
         others = [c for c in self.absent if c != self.target]
         also = (f" (with {', '.join(map(html.escape, others))}: {len(self.absent)} classes absent from one GAN, "
                 f"{', '.join(str(n) for n in self.absent.values())} images held out)") if others else ""
-        parts = [f"<h1>What has the classifier memorised about {t}?</h1>",
+        parts = [f"<h1>What has the classifier memorised about {t}?</h1>", self._verdict_html(),
                  f"<p>ProbeGAN trained on {self.n_images} images of {len(self.classes) - len(self.absent)} other "
                  f"classes at {self.resolution}×{self.resolution} px ({self.channels} channel(s)); {self.held_out} "
                  f"images of {t} were held out of its data{also}; {len(self.skipped)} unreadable file(s) skipped. Profile "
-                 f"<code>{self.profile}</code>, {self.steps} generator steps, seeds {self.seeds}, "
+                 f"<code>{self.profile}</code>, {html.escape(self._steps_text())}, seeds {self.seeds}, "
                  f"{np.mean(self.seconds_per_step):.2f} s per step, {self.seconds['total'] / 60:.1f} min in all.</p>",
+                 *(f"<p>{html.escape(note)}</p>" for note in self.notes),
                  "<h2>Images per class in the GAN's data</h2>",
-                 _table([{c: (f"{n}" if c not in self.absent else f"{self.absent[c]} held out") for c, n in
+                 render.table([{c: (f"{n}" if c not in self.absent else f"{self.absent[c]} held out") for c, n in
                           self.per_class.items()}]),
-                 "<h2>What the probe draws</h2>", f'<img src="{grid}">',
+                 *self._seen_html(),
+                 "<h2>What the probe draws</h2>", f'<img src="{fakes_png}">',
                  "<p>Spread (the mean pixel distance between two generated images over that between two real "
                  "images of one seen class; about 1 when the probe varies as a real class does, near 0 when it "
                  "draws one image again and again): "
@@ -197,60 +236,70 @@ class ProbeReport:
                     f"few images (spread below {COLLAPSED:g}).</b> The classifier's confidence below then says "
                     "that it accepts these few images, not what it has memorised about the class; train longer, at "
                     "the images' own resolution, or with another seed.</p>"] if self.collapsed else []),
-                 "<h2>The classifier on its own probe</h2>", _table(self.own_verdict),
+                 "<h2>The classifier on its own probe" + ("" if self.evidence or not self.seen_checks else
+                                                          " (not evidence: the GAN does not draw the seen classes)")
+                 + "</h2>", render.table(self.own_verdict),
                  "<h2>Copying a seen class, or drawing something new?</h2>",
                  "<p>Share of generated images whose nearest real image is of each seen class:</p>",
-                 _table([self.neighbours["nearest class share"]]), f'<img src="{nn_grid}">',
-                 "<h2>Training</h2>", f'<img src="{_curves(self.results[0].history)}">']
+                 render.table([self.neighbours["nearest class share"]]), f'<img src="{nn_grid}">',
+                 "<h2>Training</h2>", f'<img src="{render.curves(self.results[0].history)}">']
         if self.reference is not None:
             mean = self.reference["mean"]
             parts += ["<h2>An independent judge, with real target images as a reference</h2>",
                       f"<p>{self.n_reference} real {t} images, used for evaluation only. The judge: "
                       f"{html.escape(json.dumps(self.reference['judge']))}. Mean over seeds with a 95 % interval "
                       "over seeds:</p>",
-                      _table([{k: f"{v[0]:.3g} ({v[1]:.3g}–{v[2]:.3g})" for k, v in mean.items()}]),
-                      _table(self.reference["per seed"])]
+                      render.table([{k: f"{v[0]:.3g} ({v[1]:.3g}–{v[2]:.3g})" for k, v in mean.items()}]),
+                      render.table(self.reference["per seed"])]
         parts += ["<h2>Provenance</h2>", f"<pre>{html.escape(json.dumps(self.provenance, indent=2))}</pre>"]
         if self.skipped:
             parts += ["<h2>Skipped files</h2>", "<pre>" + html.escape("\n".join(self.skipped[:50])) + "</pre>"]
         if fragment:
             return "".join(parts).replace("<h1>", "<h3>").replace("</h1>", "</h3>")
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {t}</title><style>{_STYLE}</style>"
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {t}</title><style>{render.STYLE}</style>"
                 f"</head><body>{''.join(parts)}</body></html>")
+
+    def _steps_text(self) -> str:
+        trained = ", ".join(map(str, self.steps_trained)) if self.steps_trained else str(self.steps)
+        if self.stopping is None:
+            return f"{trained} generator steps (a fixed count)"
+        every = self.stopping[0].get("check every", "?")
+        return (f"{trained} generator steps (trained until the GAN drew the seen classes, a check every {every} "
+                f"steps, at most {self.steps})")
+
+    def _verdict_html(self) -> str:
+        lines = self.headline()
+        colour = "#2a7" if self.evidence else "#c22"
+        body = "".join(f"<p>{'<b>' if i == 0 else ''}{html.escape(line)}{'</b>' if i == 0 else ''}</p>"
+                       for i, line in enumerate(lines))
+        return f"<div style='border:3px solid {colour};padding:.2em 1em;margin:1em 0'>{body}</div>"
+
+    def _seen_html(self) -> list[str]:
+        """The section on the seen classes: the check per seed and class, and the stopping record."""
+        if not self.seen_checks:
+            return []
+        out = ["<h2>Does the GAN draw the seen classes?</h2>",
+               f"<p>Before the probe is read: the GAN's images of each seen class, read by the classifier (top-1) "
+               f"and compared with that class's real images (KID in the classifier's features, and its ratio to "
+               f"the KID between the class and its nearest other real class). The GAN draws the seen classes "
+               f"when the {html.escape(self.seen_rule.describe())}.</p>"]
+        for seed, check in zip(self.seeds, self.seen_checks):
+            out += [f"<p>Seed {seed}: median top-1 {check['median top-1 (%)']:.1f} %, median KID ratio "
+                    f"{check['median KID ratio']:.2f} — {'draws' if check['draws'] else 'does not draw'} the seen "
+                    "classes.</p>", render.table(check["per class"])]
+        for seed, stop in zip(self.seeds, self.stopping or []):
+            rows = [{"step": c["step"], "median top-1 (%)": c["median top-1 (%)"],
+                     "median KID ratio": c["median KID ratio"], "draws": c["draws"]} for c in stop["checks"]]
+            how = "stopped at the first check that passed" if stop["reached"] else \
+                "reached its budget without a check passing"
+            out += [f"<p>Seed {seed}: training {how} ({stop['steps']} of at most {stop['budget']} steps). Its "
+                    "checks:</p>", render.table(rows)]
+        return out
 
     def save(self, out: str | Path) -> Path:
         """Write report.html, samples.npz, generator.safetensors and config.json into ``out`` at once."""
-        return _write(out, self.html(), {self.target: self}, self.generator, self.results[0].config, self.summary())
-
-
-def _write(out: str | Path, page: str, reports: dict[str, ProbeReport], generator, trainer, summary: dict) -> Path:
-    """The report's four files, built in a temporary sibling folder and renamed to ``out``."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out} exists and is not an empty folder; choose another --out or remove it")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    except OSError as err:
-        raise OutputError(f"cannot write into {out.parent}: {err.strerror}") from None
-    try:
-        (tmp / "report.html").write_text(page)
-        fakes = [(r.classes.index(name), seed, f) for name, r in reports.items() for seed, f in zip(r.seeds, r.fakes)]
-        np.savez_compressed(tmp / "samples.npz", images=torch.cat([f for _, _, f in fakes]).numpy(),
-                            seed=np.concatenate([np.full(len(f), s) for _, s, f in fakes]),
-                            labels=np.concatenate([np.full(len(f), c) for c, _, f in fakes]))
-        save_file({k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()},
-                  str(tmp / "generator.safetensors"))
-        config = {"summary": summary, "trainer": json.loads(json.dumps(
-            trainer.__dict__, default=lambda o: getattr(o, "__dict__", str(o))))}
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, default=str))
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+        return render.write(out, self.html(), {self.target: self}, self.generator, self.results[0].config,
+                            self.summary())
 
 
 @dataclass
@@ -273,9 +322,27 @@ class SeveralProbeReport:
     def first(self) -> ProbeReport:
         return next(iter(self.reports.values()))
 
+    def headline(self) -> list[str]:
+        """The GAN's verdict (one GAN per seed, shared by every target), then each target's reading."""
+        first = self.first.headline()
+        rest = [line for r in self.reports.values() for line in r.headline()[1:]]
+        return first[:1] + rest
+
+    @property
+    def verdict(self) -> str:
+        """One line: the GAN's verdict, then each target's confidence when it is evidence."""
+        if self.first.seen_checks and not self.first.evidence:
+            return ("NOT EVIDENCE: the GAN does not draw the seen classes, so its probes of "
+                    f"{', '.join(map(repr, self.targets))} say nothing about what the classifier memorised")
+        return "; ".join([self.first.verdict] + [r._confidence() for r in list(self.reports.values())[1:]])
+
+    def __str__(self) -> str:
+        return "\n".join(self.headline())
+
     def summary(self) -> dict:
-        """``{"targets": [...], "per target": {target: ProbeReport.summary()}}``."""
-        return {"targets": self.targets, "per target": {t: r.summary() for t, r in self.reports.items()}}
+        """``{"verdict": ..., "targets": [...], "per target": {target: ProbeReport.summary()}}``."""
+        return {"verdict": self.verdict, "evidence": self.first.evidence, "headline": self.headline(),
+                "targets": self.targets, "per target": {t: r.summary() for t, r in self.reports.items()}}
 
     def html(self, fragment: bool = False) -> str:
         """One page: a short list of the targets, then each target's report as a section."""
@@ -287,19 +354,24 @@ class SeveralProbeReport:
             if r.reference is not None:
                 row["independent judge (%)"] = r.reference["mean"]["recognition (%)"][0]
             rows.append(row)
+        lines = self.headline()
+        colour = "#2a7" if self.first.evidence else "#c22"
+        box = "".join(f"<p>{'<b>' if i == 0 else ''}{html.escape(line)}{'</b>' if i == 0 else ''}</p>"
+                      for i, line in enumerate(lines))
         head = [f"<h1>What has the classifier memorised about {names}?</h1>",
+                f"<div style='border:3px solid {colour};padding:.2em 1em;margin:1em 0'>{box}</div>",
                 f"<p>{len(self.reports)} classes absent at once from one ProbeGAN per seed (seeds {self.first.seeds});"
-                " each section below is one of them. Means over seeds:</p>", _table(rows)]
+                " each section below is one of them. Means over seeds:</p>", render.table(rows)]
         sections = [r.html(fragment=True).replace("<h2>", "<h4>").replace("</h2>", "</h4>")
                     .replace("<h3>", "<h2>").replace("</h3>", "</h2>") for r in self.reports.values()]
         body = "".join(head + sections)
         if fragment:
             return body.replace("<h1>", "<h3>").replace("</h1>", "</h3>")
-        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {names}</title><style>{_STYLE}"
+        return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>probe: {names}</title><style>{render.STYLE}"
                 f"</style></head><body>{body}</body></html>")
 
     def save(self, out: str | Path) -> Path:
         """Write report.html (every target), samples.npz (``labels`` say which), the first seed's
         generator and config.json into ``out`` at once."""
-        return _write(out, self.html(), self.reports, self.first.generator, self.first.results[0].config,
+        return render.write(out, self.html(), self.reports, self.first.generator, self.first.results[0].config,
                       self.summary())

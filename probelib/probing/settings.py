@@ -1,5 +1,12 @@
 """What a probe of someone's classifier trains at each scale: the ProbeGAN trainer (its
-architecture follows the resolution), the samples it draws, the report's independent judge.
+architecture follows the resolution), when it stops, the samples it draws, the report's
+independent judge.
+
+Training stops at the first check (every ``check_every`` steps) at which the GAN draws the seen
+classes (``seen``: :class:`~probelib.probing.seen.SeenRule`), or at the budget, the trainer's
+``steps`` (:mod:`probelib.probing.stopping`); ``probe(steps=N)`` trains exactly N steps instead.
+The `cpu` values were chosen by ``benchmarks/probe_stop_sweep.py`` (its docstring states the
+rule; ``benchmarks/measured/probe_stop_cpu.jsonl`` holds what it measured).
 
 ``smoke`` runs in seconds (tests), ``cpu`` in minutes on two cores, ``gpu`` at paper scale
 (``gpu-smoke``: its trainer at 200 steps, a check of the GPU path); the
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 from ..models.gan import GANConfig, architecture
 from ..train.classifier import ClassifierConfig
 from ..train.probegan import ProbeGANConfig
+from .seen import SeenRule
 
 __all__ = ["ProbeSettings", "SETTINGS", "settings", "trainer_config"]
 
@@ -23,13 +31,15 @@ class ProbeSettings:
     """One scale of :func:`probelib.probe`."""
 
     name: str
-    trainer: ProbeGANConfig  # everything but the architecture, which follows the resolution
+    trainer: ProbeGANConfig  # everything but the architecture, which follows the resolution; steps: the budget
     ch: int  # the architecture's width unit
     narrow: bool  # narrower high-resolution blocks (the `cpu` trade)
     n_samples: int  # generated target images per seed
     judge: ClassifierConfig  # the report's independent judge (seen classes + the reference)
     neighbours: int = 3  # nearest real seen-class images shown per generated image
     gan_workers: int = 1  # seeds trained side by side on a CPU, one thread each
+    check_every: int = 100  # generator steps between two seen-class checks (the stopping rule)
+    seen: SeenRule = SeenRule()  # when the GAN draws the seen classes: the report's verdict, the stopping rule
 
 
 SETTINGS: dict[str, ProbeSettings] = {
@@ -37,7 +47,8 @@ SETTINGS: dict[str, ProbeSettings] = {
         "smoke", ProbeGANConfig(gan=GANConfig(ch=2, z_dim=20, shared_dim=8), steps=3, batch_size=8,
                                 checkpoint_every=2),
         ch=2, narrow=True, n_samples=24,
-        judge=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=32, seed=1000)),
+        judge=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=32, seed=1000),
+        check_every=2, seen=SeenRule(n_fakes=8, n_real=16)),
     "cpu": ProbeSettings(
         "cpu", ProbeGANConfig(steps=700, batch_size=32, lr_g=6e-4, lr_d=6e-4, lambda_cls=2.0, diffaug=True,
                               ema_decay=0.99, checkpoint_every=350),
@@ -47,12 +58,12 @@ SETTINGS: dict[str, ProbeSettings] = {
         "gpu", ProbeGANConfig(steps=100_000, d_steps=4, batch_size=64, ema_decay=0.9999, ema_start=1000,
                               checkpoint_every=2000),
         ch=64, narrow=False, n_samples=10_000,
-        judge=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000)),
+        judge=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000), check_every=1000),
     "gpu-smoke": ProbeSettings(  # the `gpu` trainer and architecture at 200 steps: does the GPU path run?
         "gpu-smoke", ProbeGANConfig(steps=200, d_steps=4, batch_size=64, ema_decay=0.9999, ema_start=100,
                                     checkpoint_every=100),
         ch=64, narrow=False, n_samples=1000,
-        judge=ClassifierConfig(arch="evalnet", width=64, epochs=2, batch_size=128, seed=1000)),
+        judge=ClassifierConfig(arch="evalnet", width=64, epochs=2, batch_size=128, seed=1000), check_every=100),
 }
 
 

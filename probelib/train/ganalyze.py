@@ -5,6 +5,10 @@ A frozen generator ``G(z, y)`` and a differentiable assessor ``A(image) -> score
 (:func:`probelib.train.losses.ganalyze`). Variants of the reference code: one direction per class
 (``θ_y = W·onehot(y)``) and re-normalising ``z′`` to the norm of ``z``.
 
+The check every direction needs (:func:`direction_check`): the trained transformer's loss on fresh
+draws against the loss of θ = 0 (``T`` = identity), which is ``E[α²] = α_max²/3``
+(:func:`null_loss`); a direction whose loss is not below it has learned nothing.
+
 Then: α sweeps per seed, the score against α by a linear mixed-effects regression
 (statsmodels ``mixedlm``, seed as the group), the emerging factors of
 :data:`probelib.measure.factors.FACTORS` against α and a degeneracy check (grey or collapsed images
@@ -25,14 +29,16 @@ from tqdm.auto import tqdm
 from ..core.cache import load_or_train
 from ..core.hashing import tensor_fingerprint, weights_hash
 from ..core.progress import quiet
+from ..core.stats import mean_ci
 from ..models.judges import AreaNet
 from . import losses
 
 __all__ = ["GANalyzeConfig", "GANALYZE_VERSION", "Transformer", "truncated_normal", "train_transformer",
-           "GANalyzeResult", "load_or_train_direction", "sweep", "train_area_assessor", "load_or_train_area_assessor"]
+           "GANalyzeResult", "null_loss", "direction_check", "load_or_train_direction", "sweep", "train_area_assessor", "load_or_train_area_assessor"]
 
-#: bumped whenever the training of a direction or of the area assessor changes (part of their keys)
-GANALYZE_VERSION = 1
+#: bumped whenever the training of a direction or of the area assessor changes (part of their keys);
+#: 2: the assessor's score kind in the key, the record holds :func:`direction_check`
+GANALYZE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,11 @@ def _score(assessor: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
         return assessor(x, y)
     except TypeError:  # assessors that ignore the class
         return assessor(x)
+
+
+def _score_kind(assessor: nn.Module) -> str | None:
+    kind = getattr(assessor, "score", None)  # ClassConfidence's "log-odds" / "probability"
+    return kind if isinstance(kind, str) else None
 
 
 def truncated_normal(n: int, dim: int, bound: float, generator: torch.Generator) -> torch.Tensor:
@@ -137,6 +148,47 @@ def train_transformer(G: nn.Module, assessor: nn.Module, num_classes: int, cfg: 
             running = 0.0
     T.eval()
     return GANalyzeResult(T, cfg, history, (time.perf_counter() - start) / max(cfg.steps, 1))
+
+
+def null_loss(alpha_max: float) -> float:
+    """The GANalyze loss of θ = 0 (``T`` = identity, so ``A(G(T(z, α))) = A(G(z))`` and the residual
+    is ``−α``): ``E[α²] = α_max²/3`` for α ~ U[−α_max, α_max]. A direction must beat it."""
+    return alpha_max ** 2 / 3  # E[a^2], a ~ U(-a_max, a_max)
+
+
+@torch.no_grad()
+def direction_check(G: nn.Module, T: Transformer, assessor: nn.Module, num_classes: int, cfg: GANalyzeConfig,
+                    n: int = 512, classes: list[int] | None = None, seed: int | None = None,
+                    batch_size: int = 128) -> dict:
+    """The trained ``T`` against θ = 0 on ``n`` fresh draws of (z, y) made as in training (seed
+    ``cfg.seed + 1_000_003`` unless given), α on an even grid over [−α_max, α_max] in random order
+    (so the draws' own loss of θ = 0 is α_max²/3 up to 1/n², not up to sampling noise): ``loss``
+    (GANalyze's objective of ``T``), ``null_loss`` (the draws' mean α², the loss of θ = 0) and
+    ``null_expected`` (α_max²/3); ``gain`` = per
+    draw ``α² − residual²`` averaged, with its 95 % interval ``gain_low``/``gain_high``
+    (:func:`~probelib.core.stats.mean_ci`; ``learned`` when ``gain_low > 0``); ``score_at_zero``, the
+    assessor's mean score of ``G(z, y)`` (α = 0), and ``score_std`` its spread."""
+    device = next(G.parameters()).device
+    g = torch.Generator().manual_seed(cfg.seed + 1_000_003 if seed is None else seed)
+    pool = torch.tensor(classes if classes is not None else list(range(num_classes)))
+    grid = ((torch.arange(n) + 0.5) / n * 2 - 1) * cfg.alpha_max  # (n,) midpoints over [-a_max, a_max]
+    grid = grid[torch.randperm(n, generator=g)]
+    res, a2, s0s = [], [], []
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        z = truncated_normal(b, G.z_dim, cfg.truncation, g).to(device)
+        y = pool[torch.randint(len(pool), (b,), generator=g)].to(device)
+        alpha = grid[start:start + b].to(device)
+        s0 = _score(assessor, G(z, y), y)
+        s1 = _score(assessor, G(T(z, alpha, y), y), y)
+        res.append(((s1 - (s0 + alpha)) ** 2).double().cpu())  # (b,) the objective per draw
+        a2.append((alpha ** 2).double().cpu())  # (b,) theta = 0: the residual is -alpha
+        s0s.append(s0.double().cpu())
+    res, a2, s0 = torch.cat(res), torch.cat(a2), torch.cat(s0s)
+    gain, lo, hi = mean_ci((a2 - res).numpy())
+    return {"loss": float(res.mean()), "null_loss": float(a2.mean()), "null_expected": null_loss(cfg.alpha_max),
+            "gain": gain, "gain_low": lo, "gain_high": hi, "learned": bool(lo > 0),
+            "score_at_zero": float(s0.mean()), "score_std": float(s0.std()), "n": n}
 
 
 @torch.no_grad()
@@ -209,14 +261,18 @@ def load_or_train_direction(G: nn.Module, assessor: nn.Module, num_classes: int,
                             ) -> tuple[Transformer, dict]:
     """:func:`train_transformer` through the run cache. The key holds the weights hashes of the
     generator and of the assessor (and the assessor's type and fixed class, if any): a retrained
-    GAN or assessor means a new direction. Returns the transformer (eval mode) and its record."""
+    GAN or assessor means a new direction; the assessor's ``score`` kind (log-odds or probability)
+    is part of it. The config's ``seed`` is the direction's: one cached direction per seed. Returns
+    the transformer (eval mode) and its record: the loss history, the seconds per step and
+    :func:`direction_check` under ``check``."""
     key = {**dataclasses.asdict(cfg), "num_classes": num_classes, "generator": weights_hash(G, digits=16),
            "assessor": {"type": type(assessor).__name__, "weights": weights_hash(assessor, digits=16),
-                        "cls": getattr(assessor, "cls", None)}}
+                        "cls": getattr(assessor, "cls", None), "score": _score_kind(assessor)}}
 
     def _train():
         res = train_transformer(G, assessor, num_classes, cfg, progress=progress)
-        return {"theta": res.transformer.theta.detach().cpu()}, {"history": res.history,
+        check = direction_check(G, res.transformer, assessor, num_classes, cfg)
+        return {"theta": res.transformer.theta.detach().cpu()}, {"history": res.history, "check": check,
                                                                   "seconds_per_step": res.seconds_per_step}
 
     art = load_or_train("ganalyze-direction", key, _train, run_dir, version=GANALYZE_VERSION, name=name)

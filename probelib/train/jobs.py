@@ -12,15 +12,23 @@ it from ``python -m probelib.run --executor ...``): ``PROBELIB_EXECUTOR`` = ``lo
 default: processes on this machine, ``workers`` at a time) or ``slurm`` (one submitit job per
 cache miss on a Slurm cluster, at most ``PROBELIB_MAX_JOBS`` at once, default 16, with the
 submitit parameters of ``PROBELIB_SLURM``, a JSON object such as ``{"slurm_partition": "gpu",
-"gpus_per_node": 1, "timeout_min": 240}``). The run directory must then be on a file system the
-nodes share; the cache's atomic writes make concurrent jobs safe.
+"gpus_per_node": 1, "timeout_min": 240}``), or the :class:`ExecutorSettings` a caller passes. The
+run directory must then be on a file system the nodes share; the cache's atomic writes make
+concurrent jobs safe.
+
+**What travels**: a job is pickled to its worker. A job with a ``rebuild`` (a picklable callable,
+such as :class:`probelib.probing.ClassifierSpec`) travels without its live classifier, which
+the worker builds again; one whose classifier cannot be pickled (TorchScript, an exported
+program) and has no ``rebuild`` trains in the caller's process, with a one-line note.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +62,15 @@ class JobError(UserError, RuntimeError):
 class GanJob:
     """One GAN to have in the cache: what :func:`~probelib.train.gans.load_or_train_gan` takes.
     ``target`` is a class index (a name is a one-line ``TypeError``: resolve it once, where it
-    enters, with :func:`~probelib.data.imageset.class_index`)."""
+    enters, with :func:`~probelib.data.imageset.class_index`). ``rebuild``: a picklable callable
+    that builds ``classifier`` again (the same weights) in a worker, so the job travels without it."""
 
     cfg: ProbeGANConfig
     images: ImageSet
     classifier: nn.Module | None
     target: int
     name: str
+    rebuild: Callable[[], nn.Module] | None = None
 
     def __post_init__(self):
         for t in absent_classes(self.cfg, self.target):
@@ -228,7 +238,29 @@ def _train_pack(jobs: list[GanJob], run_dir: str | Path, device: str) -> int:
 
 
 def _worker(job: GanJob, run_dir: str, device: str) -> str:
+    if job.rebuild is not None:
+        job = dataclasses.replace(job, classifier=job.rebuild())
     return str(train_gan_job(job, run_dir, device).path)
+
+
+def _travelling(job: GanJob, pickles: dict | None = None) -> GanJob | None:
+    """``job`` as it is sent to a worker: without its classifier when it has a ``rebuild``, as
+    it is when its classifier pickles, ``None`` when it cannot travel (``pickles``: the answer
+    per classifier, remembered across the jobs that share one)."""
+    if job.rebuild is not None:
+        return dataclasses.replace(job, classifier=None)
+    if job.classifier is None:
+        return job
+    pickles = {} if pickles is None else pickles
+    if id(job.classifier) not in pickles:
+        import cloudpickle  # what submitit pickles jobs with
+
+        try:
+            cloudpickle.dumps(job.classifier)
+            pickles[id(job.classifier)] = True
+        except Exception:  # noqa: BLE001 - whatever refuses to pickle (TorchScript, exported programs) stays here
+            pickles[id(job.classifier)] = False
+    return job if pickles[id(job.classifier)] else None
 
 
 def _last_error(text: str) -> str:
@@ -238,13 +270,14 @@ def _last_error(text: str) -> str:
 
 
 def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device: str = "cpu",
-                  poll_s: float = 2.0, progress: bool = False) -> int:
+                  poll_s: float = 2.0, progress: bool = False, where: ExecutorSettings | None = None) -> int:
     """Train every job whose GAN is not cached yet, ``workers`` at a time in local processes
     (``submitit.LocalExecutor``; logs in ``run_dir/jobs/``), or in this process when ``workers``
-    is 1; or, with ``PROBELIB_EXECUTOR=slurm`` (:func:`executor_settings`), as Slurm jobs through
-    submitit, each on a GPU node (``device`` there: ``cuda``). Returns how many were trained; a
-    failed job is a one-line :class:`JobError`."""
-    where = executor_settings()
+    is 1; or, with ``PROBELIB_EXECUTOR=slurm`` (:func:`executor_settings`; ``where`` overrides the
+    environment), as Slurm jobs through submitit, each on a GPU node (``device`` there: ``cuda``).
+    A job that cannot travel (see the module doc) trains in this process. Returns how many were
+    trained; a failed job is a one-line :class:`JobError`."""
+    where = executor_settings() if where is None else where
     todo = [j for j in jobs if not gan_cached(j, run_dir)]
     if where.kind == "local" and pack_enabled(device) and len(todo) > 1:
         for group in pack_groups(todo):
@@ -256,20 +289,33 @@ def prefetch_gans(jobs: list[GanJob], run_dir: str | Path, workers: int, device:
         return len(todo)
     if not todo:
         return 0
+    pickles: dict = {}
+    sent = [(j, _travelling(j, pickles)) for j in todo]
+    stay = [j for j, t in sent if t is None]
+    if stay:
+        model = getattr(stay[0].classifier, "model", stay[0].classifier)  # inside an adapter: the user's model
+        print(f"[probelib] note: the classifier ({type(model).__name__}) cannot be sent to a worker "
+              f"process; {len(stay)} GAN(s) train here, one after another (pass a rebuild, e.g. a "
+              "probelib.probing.ClassifierSpec, to train them side by side)", file=sys.stderr, flush=True)
+        for j in stay:
+            train_gan_job(j, run_dir, device, progress)
     if where.kind == "slurm":
         gpus = int(dict(where.slurm).get("gpus_per_node", 1))
         device = "cuda" if gpus > 0 else "cpu"
-    calls = [(f"GAN job {j.name!r}", _worker, (j, str(run_dir), device)) for j in todo]
-    run_calls(calls, Path(run_dir) / "jobs", workers, where, poll_s)
+    calls = [(f"GAN job {t.name!r}", _worker, (t, str(run_dir), device)) for _, t in sent if t is not None]
+    if calls:
+        run_calls(calls, Path(run_dir) / "jobs", workers, where, poll_s)
     return len(todo)
 
 
 def train_or_load(jobs: list[GanJob], run_dir: str | Path, workers: int, device: str = "cpu",
-                  poll_s: float = 2.0, progress: bool = False) -> list[ProbeGANResult]:
+                  poll_s: float = 2.0, progress: bool = False, where: ExecutorSettings | None = None
+                  ) -> list[ProbeGANResult]:
     """Every job's GAN, in order: the ones not cached yet trained side by side as
-    :func:`prefetch_gans` trains them, then each loaded from ``run_dir``'s cache onto ``device``
-    (a cached one is read, never retrained or rewritten), so a caller names each GAN once."""
-    prefetch_gans(jobs, run_dir, workers, device, poll_s=poll_s, progress=progress)
+    :func:`prefetch_gans` trains them (``where``: see there), then each loaded from ``run_dir``'s
+    cache onto ``device`` (a cached one is read, never retrained or rewritten), so a caller names
+    each GAN once."""
+    prefetch_gans(jobs, run_dir, workers, device, poll_s=poll_s, progress=progress, where=where)
     return [train_gan_job(j, run_dir, device) for j in jobs]
 
 

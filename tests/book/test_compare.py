@@ -83,3 +83,12 @@ def test_score_runs_is_one_line_per_run_and_judge():
     runs = [compare.Run("a", s, torch.randn(20, 1, 2, 2, generator=g), {"extra": s}) for s in (0, 1)]
     long = compare.score_runs(runs, {"j1": Judge(), "j2": Judge()}, real, target=1)
     assert len(long) == 4 and set(long["judge"]) == {"j1", "j2"} and list(long["extra"]) == [0, 0, 1, 1]
+    # each line scores its own run's images as the fakes (swapping real and fake, or runs, changes these)
+    from probelib.measure import judge_metrics
+
+    for i, r in enumerate(runs):
+        expected = judge_metrics(Judge(), r.fake, real, 1)
+        assert long.iloc[2 * i][list(expected)].to_dict() == pytest.approx(expected)
+        swapped = judge_metrics(Judge(), real, r.fake, 1)
+        assert long.iloc[2 * i][list(expected)].to_dict() != pytest.approx(swapped)
+    assert long.iloc[0]["intra-FID"] != pytest.approx(long.iloc[2]["intra-FID"])

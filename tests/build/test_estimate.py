@@ -19,7 +19,8 @@ def _root(tmp_path, paper=0.5, small=0.1, device="device cuda (Test GPU)"):
 def test_each_gan_is_counted_once_by_the_first_chapter_that_trains_it(tmp_path):
     est = estimate.estimate(profiles.get("cpu"), _root(tmp_path))
     ch = est["chapters"]
-    # chapter 2: 1/C with 3 seeds, 0.3 / 0.5 / 1.0, no Dc, single batch, paper recipe with 2 seeds each
+    # chapter 2: 1/C (ours: Dc's own batch) with 3 seeds, 0.3 / 0.5 / 1.0, no Dc, 1/C single batch (paper's form) and
+    # the paper's λg, lr, no DiffAugment with 2 seeds each
     assert (ch["02_class_dilution"]["GANs"], ch["02_class_dilution"]["shared"]) == (15, 0)
     # chapter 3: 3 + 3 + 3 + 3 + BigGAN-all + oracle + the AM prior; ProbeGAN-robust's 3 are chapter 2's 1/C runs
     assert (ch["03_table1"]["GANs"], ch["03_table1"]["shared"]) == (12, 3)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from probelib.models import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
-from probelib.models.adapter import AdapterInputError
+from probelib.models.adapter import AdapterInputError, FixedShape
 
 
 class Record(nn.Module):
@@ -61,3 +61,38 @@ def test_features_are_the_input_of_the_last_linear_layer():
     torch.testing.assert_close(a.features(x), body(x))
     assert a(x).shape == (2, 3)
     assert not model[1]._forward_hooks  # the hook is removed again
+
+
+class OnlyBatch(nn.Module):
+    """A model that takes batches of ``b`` only (as an exported program does), per-image independent."""
+
+    def __init__(self, b):
+        super().__init__()
+        self.b, self.lin = b, nn.Linear(12, 3)
+
+    def forward(self, x):
+        assert len(x) == self.b, f"batch {len(x)}"
+        return self.lin(torch.tanh(x.flatten(1)))
+
+
+@pytest.mark.parametrize("b", [1, 2, 5])
+def test_fixed_shape_calls_in_chunks_with_the_gradients_of_one_call(b):
+    torch.manual_seed(0)
+    model = OnlyBatch(b)
+    whole = nn.Sequential(nn.Flatten(), nn.Tanh(), model.lin)  # the same maths at any batch
+    x = torch.randn(5, 3, 2, 2)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out, ref = FixedShape(model, (b, 3, 2, 2))(xa), whole(xb)
+    out.square().sum().backward()
+    ref.square().sum().backward()
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=0)
+    torch.testing.assert_close(xa.grad, xb.grad, atol=1e-6, rtol=0)
+    feats = ClassifierAdapter(FixedShape(model, (b, 3, 2, 2))).features(x)
+    torch.testing.assert_close(feats, torch.tanh(x.flatten(1)))  # the last linear's input, padding dropped
+
+
+def test_fixed_shape_names_the_shape_it_takes():
+    fixed = FixedShape(OnlyBatch(1), (1, 3, 2, 2), "model.pt2")
+    with pytest.raises(AdapterInputError, match=r"model.pt2 takes inputs of shape \(1, 3, 2, 2\) only, not "
+                                                r"\(any, 1, 4, 4\); pass --in-channels 3 --input-size 2"):
+        fixed(torch.zeros(3, 1, 4, 4))

@@ -18,6 +18,8 @@ from probelib.probing import cli
 from probelib.train.probegan import ProbeGANTrainer
 
 ROOT = Path(__file__).resolve().parents[2]
+# the tests make TorchScript models with deprecated calls; probelib's own loading must stay silent
+pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.(script|save)` is deprecated:FutureWarning")
 TARGET_GREEN = (0, 255, 0)
 
 

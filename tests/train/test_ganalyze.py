@@ -4,7 +4,9 @@ import torch
 from torch import nn
 
 from probelib import measure, models, train
+from probelib.models.judges import class_log_odds
 from probelib.train import losses
+from probelib.train.ganalyze import direction_check, null_loss
 
 
 def test_transformer_variants_by_hand():
@@ -117,10 +119,86 @@ def test_class_confidence_assessor():
         clf.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
     x = torch.tensor([[2.0, 0.0]])
     p = torch.tensor([2.0, 0.0, 0.0]).softmax(0)
-    assert float(models.ClassConfidence(clf)(x, torch.tensor([0]))) == pytest.approx(float(p[0]))
-    assert float(models.ClassConfidence(clf, cls=2)(x)) == pytest.approx(float(p[2]))
+    prob = models.ClassConfidence(clf, score="probability")
+    assert float(prob(x, torch.tensor([0]))) == pytest.approx(float(p[0]))
+    assert float(models.ClassConfidence(clf, cls=2, score="probability")(x)) == pytest.approx(float(p[2]))
+    # the default is the log-odds: log p - log(1 - p)
+    assert float(models.ClassConfidence(clf)(x, torch.tensor([0]))) == pytest.approx(float((p[0] / (1 - p[0])).log()))
+    assert float(models.ClassConfidence(clf, cls=2)(x)) == pytest.approx(float((p[2] / (1 - p[2])).log()))
     with pytest.raises(ValueError, match="needs the labels"):
         models.ClassConfidence(clf)(x)
+    with pytest.raises(ValueError, match="unknown confidence score 'odds'; choose one of: log-odds, probability"):
+        models.ClassConfidence(clf, score="odds")
+
+
+def test_class_log_odds_by_hand_and_where_the_probability_rounds_to_one():
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 3.0], [100.0, 0.0, 0.0]])
+    y = torch.tensor([0, 1, 0])
+    # p_0 = e² / (e² + 2): log-odds = 2 − log 2; p_1 = e / (1 + e + e³): log-odds = 1 − log(1 + e³)
+    expected = torch.tensor([2 - np.log(2), 1 - np.log(1 + np.e ** 3), 100 - np.log(2)], dtype=torch.float32)
+    torch.testing.assert_close(class_log_odds(logits, y), expected)
+    p = logits.softmax(1).gather(1, y.view(-1, 1)).squeeze(1)
+    assert torch.isinf((p / (1 - p)).log()[2])  # the naive formula from p breaks where p rounds to 1
+    logits.requires_grad_(True)
+    class_log_odds(logits, y)[2].backward()  # gradient 1 on the own logit: it does not vanish as p → 1
+    torch.testing.assert_close(logits.grad[2], torch.tensor([1.0, -0.5, -0.5]))
+
+
+def test_the_loss_of_theta_zero_is_the_mean_square_of_alpha():
+    assert null_loss(0.5) == pytest.approx(0.25 / 3) and null_loss(1.0) == pytest.approx(1 / 3)
+    T = train.Transformer(4, init_std=0.0)  # θ = 0: T is the identity
+    z, alpha = torch.randn(6, 4), torch.tensor([0.5, -0.5, 0.1, 0.0, -0.3, 0.2])
+    A = Brightness()
+    s0, s1 = A(ToyG()(z, None)), A(ToyG()(T(z, alpha), None))
+    # residual −α: (0.25 + 0.25 + 0.01 + 0 + 0.09 + 0.04) / 6
+    assert float(losses.ganalyze(s1, s0, alpha)) == pytest.approx(0.64 / 6)
+    check = direction_check(ToyG(), T, A, 1, train.GANalyzeConfig(alpha_max=0.5), n=4000)
+    assert check["loss"] == pytest.approx(check["null_loss"]) and check["gain"] == pytest.approx(0.0, abs=1e-7)
+    assert check["null_loss"] == pytest.approx(0.25 / 3, rel=1e-6) and not check["learned"]  # α on an even grid
+
+
+class LinearG(nn.Module):
+    """A 'generator' whose image brightness is linear in z: 0.25·z₀ everywhere (class ignored)."""
+
+    z_dim = 4
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.25, 0.0, 0.0, 0.0]))
+
+    def forward(self, z, y):
+        return (z @ self.w).view(-1, 1, 1, 1).expand(-1, 1, 4, 4)
+
+
+class SaturatedAssessor(nn.Module):
+    """sigmoid(8·brightness + 6): near 1 at z ~ N(0, I) (mean ≈ 0.99), or its log-odds 8·brightness + 6."""
+
+    def __init__(self, score: str):
+        super().__init__()
+        self.score, self.bias = score, nn.Parameter(torch.tensor(6.0))
+
+    def forward(self, x):
+        logit = 8 * x.flatten(1).mean(1) + self.bias
+        return logit if self.score == "log-odds" else torch.sigmoid(logit)
+
+
+def _train_toy(score: str):
+    G, A = LinearG(), SaturatedAssessor(score)
+    cfg = train.GANalyzeConfig(steps=300, batch_size=16, lr=0.05, seed=0)
+    res = train.train_transformer(G, A, 1, cfg, progress=False)
+    check = direction_check(G, res.transformer, A, 1, cfg)
+    sw = train.sweep(G, res.transformer, A, [-0.2, -0.1, 0.0, 0.1, 0.2], seeds=range(20), labels=[0] * 20)
+    return check, measure.mixed_slope(sw["score"], sw["alpha"], sw["seed"])
+
+
+def test_a_saturated_probability_fails_where_its_log_odds_learns():
+    a2_3 = null_loss(0.5)
+    check, fit = _train_toy("probability")
+    assert check["score_at_zero"] > 0.98  # sits near 1: s₀ + α is out of reach for α > 0
+    assert check["loss"] > 0.6 * a2_3 and fit["beta"] < 0.5  # not clearly below a²/3, slope far below 1
+    check, fit = _train_toy("log-odds")
+    assert check["learned"] and check["loss"] < 0.05 * a2_3  # well below a²/3
+    assert fit["beta"] == pytest.approx(1.0, abs=0.05)
 
 
 def test_area_assessor_learns_object_size():

@@ -169,3 +169,25 @@ def test_on_slurm_each_missing_classifier_is_a_job_and_locally_none(images, tmp_
     assert jobs.prefetch_classifiers(todo, tmp_path, poll_s=0) == 1 and jobs.classifier_cached(todo[0], tmp_path)
     assert load_or_train_classifier(cfg, images, None, tmp_path, "cpu").cache_hit  # the chapter then reads the cache
     assert jobs.prefetch_classifiers(todo, tmp_path, poll_s=0) == 0 and len(_FakeSlurm.made) == 1
+
+
+class _Rebuild:
+    """A picklable callable that builds the classifier again (as probelib.probing.ClassifierSpec does)."""
+
+    def __call__(self):
+        return _jobs_classifier()
+
+
+def _jobs_classifier():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(256, 3))
+
+
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.script` is deprecated:FutureWarning")
+def test_a_job_travels_without_its_classifier_when_it_can_rebuild_it(images):
+    job = dataclasses.replace(_jobs(images)[0], rebuild=_Rebuild())
+    sent = jobs._travelling(job)
+    assert sent.classifier is None and sent.rebuild is job.rebuild
+    assert jobs._travelling(_jobs(images)[0]).classifier is not None  # a module that pickles goes as it is
+    scripted = dataclasses.replace(job, classifier=torch.jit.script(_jobs_classifier()), rebuild=None)
+    assert jobs._travelling(scripted) is None  # TorchScript does not pickle: it stays in the caller's process

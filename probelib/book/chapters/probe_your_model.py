@@ -21,8 +21,8 @@ from ...train.attacks import pgd_l2
 from ...train.augment import random_shift_flip
 from ..runs import Planned, planned_probe
 
-__all__ = ["plan", "write_folder", "train_torchvision", "OWN_MODEL_VERSION", "write_stand_in", "train_stand_in", "probe_figure",
-           "verdict_table", "reading", "finding_text", "stored_sweep", "command_line"]
+__all__ = ["plan", "write_folder", "train_torchvision", "OWN_MODEL_VERSION", "write_stand_in", "train_stand_in", "rejudge",
+           "probe_figure", "verdict_table", "reading", "finding_text", "stored_sweep", "command_line"]
 
 #: bumped whenever :func:`train_torchvision` changes what it trains (part of its cache key)
 OWN_MODEL_VERSION = 1
@@ -136,6 +136,8 @@ def write_stand_in(ch, root: str | Path, settings, reference=None) -> tuple[Path
     root, per = Path(root), settings.per_class or None
     coloured = {split: colourise(ch.load(split), seed=ch.seed) for split in ("train", "test")}
     images = write_folder(coloured["train"], root / "images", settings.size, per)
+    # FROZEN 2026-12-06: the reference's size (the folder's own target images plus the test split's) was set on
+    # 2026-12-02 after looking at the report's judge; it stays as it is (the headline judge has a fresh seed)
     if reference is None:
         write_folder(coloured["train"], root / "reference", settings.size, per, classes=(ch.target_class,))
         reference = write_folder(coloured["test"], root / "reference", settings.size, classes=(ch.target_class,),
@@ -160,6 +162,28 @@ def train_stand_in(ch, scan, settings, root: str | Path) -> tuple[str, Path, dic
     return f"torchvision:{settings.arch}", weights, record
 
 
+def rejudge(ch, report, images: str | Path, reference: str | Path, seed: int, max_bad: float = 0.05):
+    """``report`` read by another judge, the same as the report's own in everything but its
+    ``seed``: the probe's judge settings (:func:`probelib.probing.settings.settings` of the
+    report's profile) trained (cached) on the same images — the folder ``images`` without the
+    target at the probe's resolution, plus 80 % of ``reference``, balanced as the probe balances
+    them — and reading the same generated images. Returns a copy of the report whose
+    ``reference`` is the new judge's (the report's own judge is left in ``report``)."""
+    import dataclasses
+
+    from ...data import read_folder, scan_folder
+    from ...probing.evaluate import judge_reference
+    from ...probing.settings import settings
+
+    data = read_folder(scan_folder(images, max_bad), report.resolution, skip=(report.target,))
+    ref = read_folder(scan_folder(reference, max_bad, flat=True), report.resolution, grey=data.channels == 1)
+    t = data.classes.index(report.target)
+    ref = ImageSet(ref.images, torch.full((len(ref),), t), data.classes, ref.name, "all")  # every image: the target
+    cfg = dataclasses.replace(settings(report.profile).judge, seed=seed)
+    judged = judge_reference(data, ref, report.fakes, report.seeds, t, cfg, ch.run_dir, ch.device)
+    return dataclasses.replace(report, reference=judged)
+
+
 def probe_figure(report, n: int = 8):
     """The probe's images: ``n`` of the target per seed, then the first seed's GAN on a few seen
     classes (what it learned from real images, for comparison)."""
@@ -176,10 +200,12 @@ def _mean_row(values, bounds=None, digits: int = 1) -> str:
     return fmt_ci(*interval(values, bounds), digits=digits)
 
 
-def verdict_table(report) -> "pd.DataFrame":
+def verdict_table(report, looked_at: dict | None = None) -> "pd.DataFrame":
     """Per seed and on average (mean with the Student-t 95 % interval over seeds): the probed
     model's own verdict on its probe, the probe's spread and, with a reference, the independent
-    judge's recognition, coverage and KID. Formatted strings."""
+    judge's recognition, coverage and KID. ``looked_at``: another judge's reading of the same
+    probes (a report's ``reference``) whose numbers were seen before the settings were fixed,
+    added as a last, labelled row of its mean (its judge columns only). Formatted strings."""
     import pandas as pd
 
     rows = {}
@@ -200,6 +226,12 @@ def verdict_table(report) -> "pd.DataFrame":
     out = frame.apply(lambda col: col.map(lambda v, d=digits.get(col.name, 1): _mean_row([v], None, d)))
     n = len(report.seeds)
     out.loc[f"mean ({n} seed{'s' if n > 1 else ''})"] = mean
+    if looked_at is not None:
+        judge = {"judge recognition (%)": "recognition (%)", "judge coverage": "coverage", "judge KID": "KID"}
+        per = looked_at["per seed"]
+        out.loc[f"looked-at judge (seed {looked_at['judge']['seed']}), mean"] = {
+            c: _mean_row([r[judge[c]] for r in per], bounds.get(c), digits.get(c, 1)) if c in judge else "–"
+            for c in out.columns}
     out.index.name = "probe"
     return out
 
@@ -240,8 +272,10 @@ def finding_text(report, arch: str = "resnet18") -> str:
         return f"the model's own top-1 on its probe of {t}: {own:.1f} % (no reference images, no judge)"
     rec, cov = report.reference["mean"]["recognition (%)"], report.reference["mean"]["coverage"]
     interval = f"{rec[1]:.1f}–{rec[2]:.1f}" if n > 1 else "one seed"
-    return (f"a torchvision {arch} loaded from disk: its probe of {t} is recognised by an independent judge "
-            f"{rec[0]:.1f} % of the time (mean over {n} seeds, {interval}), coverage {cov[0]:.3f}"
+    seed = report.reference.get("judge", {}).get("seed")
+    who = f"an independent judge (seed {seed})" if seed is not None else "an independent judge"
+    return (f"a torchvision {arch} loaded from disk: its probe of {t} is recognised by {who} "
+            f"{rec[0]:.1f} % of the time (mean over {n} seeds, 95 % interval {interval}), coverage {cov[0]:.3f}"
             + (f"; collapsed (spread below {COLLAPSED}) for {len(report.collapsed)} of {n} seeds"
                if report.collapsed else ""))
 

@@ -20,7 +20,7 @@ def _set():
 
 def _long():
     rows = []
-    for row, base in (("1/C (paper)", 50.0), ("0.5", 30.0)):
+    for row, base in ((class_dilution.MAIN, 50.0), ("0.5", 30.0)):
         for seed, d in ((0, -1.0), (1, 1.0)):
             for judge in ("dev: VGG", "panel: ViT"):
                 rows.append({"row": row, "seed": seed, "judge": judge, "recognition (%)": base + d,
@@ -29,21 +29,21 @@ def _long():
 
 
 def test_target_shares_default_to_one_over_c():
-    shares = class_dilution.target_shares({"1/C (paper)": {}, "0.5": {"target_fraction": 0.5}, "no Dc": {"use_dc": False}},
-                                    10)
-    assert shares == {"1/C (paper)": 0.1, "0.5": 0.5, "no Dc": 0.1}
+    shares = class_dilution.target_shares({class_dilution.MAIN: {}, "0.5": {"target_fraction": 0.5},
+                                           "no Dc": {"use_dc": False}}, 10)
+    assert shares == {class_dilution.MAIN: 0.1, "0.5": 0.5, "no Dc": 0.1}
 
 
 def test_tables_hold_formatted_intervals_and_shares():
-    tables = class_dilution.metric_tables(_long(), ["1/C (paper)", "0.5"])
-    rec = class_dilution.recognition_table(tables, {"1/C (paper)": {}, "0.5": {"target_fraction": 0.5}}, 4)
+    tables = class_dilution.metric_tables(_long(), [class_dilution.MAIN, "0.5"])
+    rec = class_dilution.recognition_table(tables, {class_dilution.MAIN: {}, "0.5": {"target_fraction": 0.5}}, 4)
     assert list(rec.columns) == ["target share of Du's fakes", "dev: VGG (%)", "panel: ViT (%)"]
-    assert rec.loc["0.5", "target share of Du's fakes"] == "0.50" and rec.loc["1/C (paper)"].iloc[0] == "0.25"
-    assert rec.loc["1/C (paper)", "panel: ViT (%)"].startswith("50.0 (")
+    assert rec.loc["0.5", "target share of Du's fakes"] == "0.50" and rec.loc[class_dilution.MAIN].iloc[0] == "0.25"
+    assert rec.loc[class_dilution.MAIN, "panel: ViT (%)"].startswith("50.0 (")
     quality = class_dilution.quality_table(tables)
     assert list(quality.columns) == list(class_dilution.QUALITY) and quality.shape == (4, 3)
-    assert list(quality.index) == [("dev: VGG", "1/C (paper)"), ("dev: VGG", "0.5"),
-                                   ("panel: ViT", "1/C (paper)"), ("panel: ViT", "0.5")]
+    assert list(quality.index) == [("dev: VGG", class_dilution.MAIN), ("dev: VGG", "0.5"),
+                                   ("panel: ViT", class_dilution.MAIN), ("panel: ViT", "0.5")]
     assert quality.loc[("panel: ViT", "0.5"), "intra-FID"] == tables["intra-FID"][0].loc["0.5", "panel: ViT"]
 
 
@@ -86,3 +86,32 @@ def test_plan_lists_every_setting_with_its_seeds():
     paper = next(p for p in plan if p.row == class_dilution.DILUTION_PAPER)
     assert dict(paper.changes) == settings[class_dilution.DILUTION_PAPER]
     assert len({p.key for p in plan}) == len(plan)  # no GAN named twice
+
+
+def test_row_names_say_whose_recipe_each_row_is():
+    settings = class_dilution.dilution_settings(profiles.PROFILES["cpu"])
+    assert class_dilution.MAIN == "1/C (ours: Dc's own batch)" and settings[class_dilution.MAIN] == {}
+    assert settings["1/C, single batch (paper's form)"] == {"dc_own_batch": False}
+    assert settings["paper's λg, lr, no DiffAugment"] == {"lambda_cls": 1.0, "diffaug": False, "lr_g": 2e-4,
+                                                         "lr_d": 2e-4}
+    assert not any(name.endswith("(paper)") for name in settings)  # no row claims to be the paper's recipe
+
+
+@pytest.mark.parametrize("name", ["cpu", "gpu"])
+def test_recipe_differences_read_the_profile(name):
+    P = profiles.PROFILES[name]
+    frame = class_dilution.recipe_differences(P, _set())
+    assert list(frame.index) == list(class_dilution.PAPER_RECIPE)
+    book = frame[f"book ({name} profile)"]
+    assert book["batch"] == str(P.probegan.batch_size) and book["D steps per G step"] == str(P.probegan.d_steps)
+    assert book["generator steps"] == f"{P.probegan.steps:,}" and book["λg (λ_cls)"] == f"{P.probegan.lambda_cls:.1f}"
+    assert frame.loc["Adam betas", "same"] == "yes" and frame.loc["λ_gp", "same"] == "yes"
+    assert frame.loc["checkpoint", "same"] == "no"  # the book never selects a checkpoint
+    if name == "cpu":
+        assert book["learning rates (G / D)"] == "6e-4 / 6e-4" and book["EMA of G"] == "decay 0.99 from step 0"
+        no = set(frame.index[frame["same"] == "no"])
+        assert {"batch", "generator steps", "D steps per G step", "learning rates (G / D)", "λg (λ_cls)", "EMA of G",
+                "DiffAugment", "Dc's fakes", "architecture", "probed classifier", "data set"} <= no
+    else:  # the gpu profile: the paper's trainer settings
+        assert frame.loc["D steps per G step", "same"] == "yes" and frame.loc["EMA of G", "same"] == "yes"
+        assert frame.loc["learning rates (G / D)", "same"] == "yes" and frame.loc["batch", "same"] == "yes"

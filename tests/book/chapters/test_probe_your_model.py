@@ -112,3 +112,45 @@ def test_the_plan_is_one_probe_per_seed_at_the_probes_steps_and_resolution():
     assert len({p.key for p in plan}) == len(plan)
     custom = probe_your_model.plan(ch, resolution=64, steps=9)
     assert {(p.resolution, p.steps) for p in custom} == {(64, 9)}
+
+
+def test_verdict_table_adds_the_looked_at_judge_as_a_labelled_row():
+    r = _report()
+    looked = {"per seed": [{"recognition (%)": 40.0, "coverage": 0.1, "KID": 5.0},
+                           {"recognition (%)": 50.0, "coverage": 0.3, "KID": 7.0}],
+              "judge": {"seed": 1000}}
+    t = probe_your_model.verdict_table(r, looked)
+    row = "looked-at judge (seed 1000), mean"
+    assert list(t.index) == ["seed 0", "seed 1", "mean (2 seeds)", row]
+    assert t.loc[row, "judge recognition (%)"].startswith("45.0 (") and t.loc[row, "spread"] == "–"
+    assert t.loc["mean (2 seeds)", "judge recognition (%)"] == "70.0 (0.0–100)"  # the headline judge's, unchanged
+    r.reference["judge"] = {"seed": 5000}
+    assert "recognised by an independent judge (seed 5000) 70.0 %" in probe_your_model.finding_text(r)
+
+
+def test_rejudge_is_the_reports_judge_but_for_its_seed(tmp_path):
+    """Rejudged with the library judge's own seed, the probe's judge comes back from the cache with the same
+    numbers (so the chapter's fresh judge differs from it in the seed alone); another seed is another judge."""
+    import json
+    from types import SimpleNamespace
+
+    from torch import nn
+
+    import probelib as pl
+    from probelib.probing.settings import settings
+
+    g = torch.Generator().manual_seed(0)
+    images = data.ImageSet(torch.rand(36, 3, 32, 32, generator=g) * 2 - 1, torch.arange(36) % 3, ("a", "b", "c"),
+                           "tiny", "train")
+    folder = probe_your_model.write_folder(images, tmp_path / "images", size=32)
+    reference = probe_your_model.write_folder(images, tmp_path / "ref", size=32, classes=("c",)) / "c"
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 3))
+    report = pl.probe(model, folder, "c", profile="smoke", reference=reference, run_dir=tmp_path / "runs",
+                      seeds=(0,), progress=False, device="cpu")
+    ch = SimpleNamespace(run_dir=tmp_path / "runs", device="cpu")
+    same = probe_your_model.rejudge(ch, report, folder, reference, seed=settings("smoke").judge.seed)
+    as_text = lambda r: json.dumps(r.reference, sort_keys=True)  # noqa: E731  (NaN == NaN as text)
+    assert as_text(same) == as_text(report)
+    fresh = probe_your_model.rejudge(ch, report, folder, reference, seed=5000)
+    assert fresh.reference["judge"]["seed"] == 5000 and report.reference["judge"]["seed"] == settings("smoke").judge.seed
+    assert fresh.fakes is report.fakes and fresh.own_verdict == report.own_verdict  # only the judge changed

@@ -52,19 +52,37 @@ def test_chapter_1_plans_no_gan():
     assert problem.plan(describe(profile="smoke")) == []
 
 
+class ByMean(nn.Module):
+    """A stand-in judge that reads the image: class 0 below mean intensity ``cuts[0]``, 1 below
+    ``cuts[1]``, else 2."""
+
+    def __init__(self, cuts=(-0.5, 0.5)):
+        super().__init__()
+        self.cuts = torch.tensor(cuts)
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.nn.functional.one_hot(torch.bucketize(x.mean((1, 2, 3)), self.cuts, right=True), 3).float() \
+            + 0 * self.w
+
+
+def _looks(means):
+    return torch.tensor(means).view(-1, 1, 1, 1).expand(-1, 1, 4, 4).clone()
+
+
 def test_verdict_table_scores_each_classifier_and_judge(tmp_path):
     ch = setup(profile="smoke", run_dir=str(tmp_path))
     targets = torch.tensor([0, 0, 1, 2])
-    looks = {k: torch.zeros(4, 1, 4, 4) for k in problem.KINDS}
-    nets = {k: type("Net", (), {"model": Says(0)})() for k in problem.KINDS}
-    judges = {"dev: VGG": Says(0), "panel: ViT": Says(1), "panel: HOG": Says(2)}
+    # each kind's own images and own classifier: a row that read the other kind's would differ
+    looks = {"regular": _looks([-0.9, 0.0, 0.0, 0.0]), "robust": _looks([-0.9, -0.9, 0.0, 0.9])}
+    nets = {"regular": type("Net", (), {"model": Says(0)})(), "robust": type("Net", (), {"model": Says(2)})()}
+    judges = {"dev: VGG": ByMean(), "panel: ViT": Says(1), "panel: HOG": ByMean(cuts=(-1.0, 0.5))}
     verdict = problem.verdict_table(ch, nets, judges, looks, targets)
     assert list(verdict.index) == [problem.names(ch)[k] for k in problem.KINDS]
-    row = verdict.iloc[0]
-    assert row["its own verdict (%)"] == 50.0 and row["dev: VGG (%)"] == 50.0
-    assert row["panel: ViT (%)"] == 25.0 and row["panel: HOG (%)"] == 25.0
+    assert verdict.iloc[0].tolist() == [50.0, 50.0, 25.0, 25.0]  # regular: own, dev, ViT, HOG
+    assert verdict.iloc[1].tolist() == [25.0, 100.0, 25.0, 50.0]  # robust
     assert problem.format_percent(verdict).iloc[0, 0] == "50.0"
-    assert "the HOG judge 25.0 % and 25.0 %" in problem.verdict_finding(verdict, 3)
+    assert "the HOG judge 50.0 % and 25.0 %" in problem.verdict_finding(verdict, 3)  # robust, then regular
 
 
 def test_looks_figure_has_a_noise_row_and_one_row_per_class_and_kind():

@@ -1,5 +1,6 @@
 """Chapter 10.1's pieces: how every class is grouped, its plan (the groups at k, per classifier,
 the first one chapter 10's own GAN), confusion matrices by hand, the finding, and the export."""
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -94,13 +95,21 @@ def test_robust_vs_regular_by_hand():
 
 
 def test_draw_maps_and_export(ch, monkeypatch):
-    monkeypatch.setattr(memory_map, "draw", lambda res, n, seed: {c: torch.zeros(n, 1, 4, 4) for c in res})
+    # a stand-in GAN is (its absent classes, a value): it draws images filled with its value, so
+    # each class's images say which GAN drew them
+    monkeypatch.setattr(memory_map, "draw", lambda res, n, seed: {c: torch.full((n, 1, 4, 4), res[1]) for c in res[0]})
     classes = [c for c in ("horse", "cat", "dog") if c in ch.classes]
     groups = [("regular", ("horse", "cat")), ("regular", ("dog",)), ("robust", ("horse", "cat"))]
-    # keyed by planned GANs (only their kind is read); the "GAN" stands for its absent classes
-    maps = {Planned(f"{kind} {g}", "probegan", kind, 0, i): tuple(c for c in g if c in classes)
+    # keyed by planned GANs (only their kind is read)
+    maps = {Planned(f"{kind} {g}", "probegan", kind, 0, i): (tuple(c for c in g if c in classes), i / 10)
             for i, (kind, g) in enumerate(groups)}
     fakes = memory_map.draw_maps(maps, 3, 0)
     assert set(fakes) == {"regular", "robust"} and set(fakes["regular"]) == set(classes)
+    drawn_by = {kind: {c: float(x.unique()) for c, x in per.items()} for kind, per in fakes.items()}
+    assert drawn_by["regular"] == pytest.approx({c: 0.1 if c == "dog" else 0.0 for c in classes})
+    assert drawn_by["robust"] == pytest.approx({c: 0.2 for c in classes if c != "dog"})
     assert memory_map.export_maps(ch, fakes) == len(fakes["regular"]) + len(fakes["robust"])
-    assert sorted(p.name for p in ch.samples_dir("memory-map").glob("*.npz"))[0].startswith("regular-")
+    files = sorted(ch.samples_dir("memory-map").glob("*.npz"))
+    assert files[0].name.startswith("regular-")
+    with np.load(ch.samples_dir("memory-map") / f"robust-{classes[0]}.npz") as f:
+        assert np.allclose(f["images"], 0.2) and f["labels"].tolist() == [ch.classes.index(classes[0])] * 3
