@@ -2,10 +2,21 @@
 :func:`probelib.probe` (``probelib/probing/settings.py``: ``seen``, ``check_every`` and the
 budget ``trainer.steps``), and the acceptance run of that rule on a folder it never saw.
 
-    .venv/bin/python benchmarks/probe_stop_sweep.py sweep --data animal-mnist --max-steps 1500
-    .venv/bin/python benchmarks/probe_stop_sweep.py sweep --data digits-on-photos --max-steps 1200
+    .venv/bin/python benchmarks/probe_stop_sweep.py sweep --data animal-mnist --max-steps 1500  # stopped at 850 (note 1)
+    .venv/bin/python benchmarks/probe_stop_sweep.py sweep --data digits-on-photos --max-steps 1000  # stopped at 400 (note 2)
     .venv/bin/python benchmarks/probe_stop_sweep.py choose        # applies the rule below to the stored rows
     .venv/bin/python benchmarks/probe_stop_sweep.py accept --work /tmp/accept   # the acceptance run
+
+Note 1. The stored animal-mnist run was stopped after its check at step 850 to free the machine: steps
+2-5 of the rule read nothing of a run after both its first drawn check (450) and its first
+passing check, which it had reached. Its rows are those of the uninterrupted run up to there.
+Note 2. The digits-on-photos run was stopped after its check at step 400 (4.6 s per step on the
+loaded machine): from step 250 on, its GAN fooled the small CNN (median top-1 81-100 %) while
+drawing nothing of the seen classes (median KID ratio 12-262; the development judge 29-64 %).
+Stopped, it counts as a run that never passes (rule, step 5: with its ``--max-steps``, 1000,
+the largest budget it could have given) and, never drawn, constrains step 3 at every check it
+made; a later check could only have lowered ``max_kid_ratio`` by passing before the development
+judge reached 80 %, which a GAN that far off would first have to come back from.
 
 **The rule, written down before any run (2026-12-06).**
 
@@ -139,18 +150,26 @@ def small_cnn(num_classes: int = 6) -> nn.Module:
 
 
 def train_small_cnn(train, path: Path, epochs: int = 12, seed: int = 0) -> tuple[nn.Module, dict]:
-    """``small_cnn`` trained on ``train`` (Adam, random 4-px shifts), cached as safetensors at ``path``."""
+    """``small_cnn`` trained on ``train`` (Adam, random 4-px shifts), cached as safetensors at
+    ``path``; a killed training resumes from its last epoch (``<path>.epoch.pt``)."""
     from safetensors.torch import load_file, save_file
 
+    torch.manual_seed(seed)
     model = small_cnn(train.num_classes)
-    meta = path.with_suffix(".json")
+    meta, partial = path.with_suffix(".json"), path.with_suffix(".epoch.pt")
     if path.exists() and meta.exists():
         model.load_state_dict(load_file(str(path)))
         return model.eval(), json.loads(meta.read_text())
-    torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
-    start, g = time.perf_counter(), torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
+    start, g, first, spent = time.perf_counter(), torch.Generator().manual_seed(seed), 0, 0.0
+    if partial.exists():
+        state = torch.load(partial, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        g.set_state(state["rng"])
+        first, spent = int(state["epoch"]), float(state["seconds"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for epoch in range(first, epochs):
         model.train()
         order = torch.randperm(len(train), generator=g)
         for i in range(0, len(order), 64):
@@ -161,11 +180,13 @@ def train_small_cnn(train, path: Path, epochs: int = 12, seed: int = 0) -> tuple
             opt.zero_grad()
             loss.backward()
             opt.step()
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": g.get_state(), "epoch": epoch + 1,
+                    "seconds": spent + time.perf_counter() - start}, partial)
     model.eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    record = {"epochs": epochs, "seconds": round(time.perf_counter() - start, 1)}
+    record = {"epochs": epochs, "seconds": round(spent + time.perf_counter() - start, 1)}
     meta.write_text(json.dumps(record))
+    partial.unlink(missing_ok=True)
     return model, record
 
 
@@ -272,7 +293,8 @@ def choose(args) -> dict:
     step_s = float(np.median([v[-1]["s_per_step"] for v in wide]))
     every = max(50, 25 * math.ceil(10 * check_s / step_s / 25))
     first_pass = {k: next((r["step"] for r in v if passes(r, ratio)), None) for k, v in runs.items()}
-    worst = max((p if p is not None else v[-1]["step"]) for (k, v), p in zip(runs.items(), first_pass.values()))
+    max_steps = {(r["data"], r["seed"]): _max_steps(r) for v in runs.values() for r in v}
+    worst = max((p if p is not None else max_steps[k]) for k, p in first_pass.items())
     budget = max(700, every * math.ceil(1.5 * worst / every))
     out = {"max_kid_ratio": ratio, "min_top1": MIN_TOP1, "check_every": every, "budget": budget,
            "first drawn (dev judge)": {f"{d} s{s}": v for (d, s), v in first_drawn.items()},
@@ -280,6 +302,12 @@ def choose(args) -> dict:
            "check s (median, 64 px)": check_s, "s per step (64 px)": step_s}
     print(json.dumps(out, indent=2, default=str))
     return out
+
+
+def _max_steps(row: dict) -> int:
+    """The ``--max-steps`` a stored row's sweep was started with (its command), else its step."""
+    words = row.get("command", "").split()
+    return int(words[words.index("--max-steps") + 1]) if "--max-steps" in words else int(row["step"])
 
 
 # ---------------------------------------------------------------- acceptance
@@ -298,8 +326,11 @@ def accept(args) -> None:
     import probelib as pl
 
     acc = pl.models.accuracy(model, test.images, test.labels)
+    if args.only in (None, "fixed 700"):
+        _fixed_into_cache(work, target, args.run_dir)
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'benchmarks'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    for label, extra in (("fixed 700", ["--steps", "700"]), ("rule", [])):
+    budget = ["--max-steps", str(args.max_steps)] if args.max_steps else []
+    for label, extra in (("fixed 700", ["--steps", "700"]), ("rule", budget)):
         if args.only and label != args.only:
             continue
         out = work / f"report-{label.replace(' ', '-')}"
@@ -320,6 +351,40 @@ def accept(args) -> None:
                 "wall s": round(time.perf_counter() - start, 1)}, args.accept_out)
 
 
+def _fixed_into_cache(work: Path, target: str, run_dir: str, steps: int = 700, every: int = 50) -> None:
+    """Today's fixed-step probe GAN of the acceptance folder, trained here with a checkpoint every
+    ``every`` steps (this machine's jobs get stopped now and then; the `cpu` trainer checkpoints
+    every 350) and put in the run cache under exactly the key ``probe(..., steps=700)`` asks for,
+    which then reads it: the same GAN as an uninterrupted run (resumes are bit-identical)."""
+    import dataclasses
+
+    import probelib as pl
+    from probelib.data import read_folder, scan_folder
+    from probelib.probing import ClassifierSpec, pick_resolution, settings, trainer_config
+    from probelib.train.gans import checkpoint_dir, finish, load_or_train_gan
+
+    torch.set_num_threads(1)
+    scan = scan_folder(work / "images")
+    res = pick_resolution(scan.median_side)
+    data = read_folder(scan, res, skip=(target,))
+    classifier = ClassifierSpec("probe_stop_sweep:small_cnn", str(work / "small_cnn.safetensors")).load().eval()
+    for p in classifier.parameters():
+        p.requires_grad_(False)
+    cfg = dataclasses.replace(trainer_config(settings("cpu"), res, data.channels, steps, 0), targets=())
+    t = data.classes.index(target)
+    if pl.train.jobs.gan_cached(pl.train.jobs.GanJob(cfg, data, classifier, t, "fixed"), run_dir):
+        return
+    ckpt = checkpoint_dir(cfg, data, classifier, t, run_dir)
+    trainer = pl.train.ProbeGANTrainer(cfg, data, classifier, t, device="cpu", checkpoint_dir=ckpt)
+    trainer.resume_latest()
+    while trainer.step < steps:
+        trainer.run(until=min(steps, (trainer.step // every + 1) * every), progress=False)
+        trainer.save_checkpoint()
+    result = finish(trainer)
+    load_or_train_gan(cfg, data, classifier, t, run_dir, "cpu", progress=False, name=f"probe-{target}-s0",
+                      trained=lambda: result)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +398,7 @@ def main() -> None:
     a = sub.add_parser("accept")
     a.add_argument("--work", default="/tmp/probe-stop-accept")
     a.add_argument("--only", choices=("fixed 700", "rule"))
+    a.add_argument("--max-steps", type=int, help="the rule run's budget (default: the profile's)")
     a.add_argument("--accept-out", default=str(ACCEPT_OUT))
     for p in (s, c, a):
         p.add_argument("--out", default=str(OUT))

@@ -131,12 +131,17 @@ if test_folder is not None:
 
 # %%
 plan = probe_your_model.plan(ch, res, steps)  # one GAN per seed
-print("; ".join(f"{p.label}: {p.steps} steps at {p.resolution} px" for p in plan))
+how = "at most {} steps, until its GAN draws the seen classes" if steps is None else "{} steps"
+print("; ".join(f"{p.label}: {how.format(p.steps)} at {p.resolution} px" for p in plan))
 
 # %% [markdown]
 # One call trains the plan's GANs (or reads them from the run cache), draws the target from
 # each, and scores the drawings: the model's own verdict, their spread, their nearest seen-class
-# images and, with the reference, the independent judge.
+# images and, with the reference, the independent judge. Each GAN trains until it draws the
+# seen classes — every `check_every` steps the model's top-1 on the fakes of each seen class
+# and their KID ratio (the KID against the class's real images over the KID between the class
+# and its nearest other real class) are measured — or until its budget; the rule and how it was
+# chosen are in `probelib/probing/settings.py` and `benchmarks/probe_stop_sweep.py`.
 
 # %%
 adapter = pl.ClassifierAdapter(model, size=O.size)  # the generator's images -> 64 px
@@ -177,6 +182,15 @@ display(HTML(report.html(fragment=True)))
 # %% [markdown]
 # ## Reading the result
 #
+# The report reads the GAN before the probe. Its first line says whether each seed's GAN draws
+# the seen classes; a GAN that does not draw them can still please the model (the probe's
+# classifier loss pushes any smear towards the target), so then the probe is *not evidence*
+# and everything after is for the record only. This run:
+
+# %%
+print(probe_your_model.seen_verdict(report))
+
+# %% [markdown]
 # {numref}`tbl-09-verdict` puts the report's numbers side by side, per seed and as a mean with
 # its 95 % interval over seeds. The model's own top-1 is what the generator was trained to
 # raise, so it says how well the optimisation went, not what the images show; the verdict is

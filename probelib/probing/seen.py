@@ -46,6 +46,10 @@ class SeenRule:
     n_fakes: int = 100  # generated images per seen class
     n_real: int = 200  # real images per seen class (at most)
 
+    def passes(self, check: dict) -> bool:
+        """Whether medians ``{"median top-1 (%)", "median KID ratio"}`` say the GAN draws the seen classes."""
+        return check["median top-1 (%)"] >= self.min_top1 and check["median KID ratio"] <= self.max_kid_ratio
+
     def describe(self) -> str:
         return (f"median over seen classes of the classifier's top-1 on that class's generated images >= "
                 f"{self.min_top1:g} % and median KID ratio (KID of the generated images against the class's "
@@ -98,8 +102,8 @@ class SeenCheck:
                          "KID ratio": k / max(self.between[c], 1e-6)})
         top1 = float(torch.tensor([r["top-1 (%)"] for r in rows]).median())
         ratio = float(torch.tensor([r["KID ratio"] for r in rows]).median())
-        return {"per class": rows, "median top-1 (%)": top1, "median KID ratio": ratio,
-                "draws": top1 >= self.rule.min_top1 and ratio <= self.rule.max_kid_ratio}
+        out = {"per class": rows, "median top-1 (%)": top1, "median KID ratio": ratio}
+        return {**out, "draws": self.rule.passes(out)}
 
     def __call__(self, generator: nn.Module, seed: int = 0) -> dict:
         """The check on ``rule.n_fakes`` images of each seen class drawn from ``generator``."""

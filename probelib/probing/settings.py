@@ -10,7 +10,7 @@ rule; ``benchmarks/measured/probe_stop_cpu.jsonl`` holds what it measured).
 
 ``smoke`` runs in seconds (tests), ``cpu`` in minutes on two cores, ``gpu`` at paper scale
 (``gpu-smoke``: its trainer at 200 steps, a check of the GPU path); the
-`cpu` trainer is the book's (chapters 2-3), so a probe of a user's model is trained exactly as
+`cpu` trainer is the book's (chapters 2-3) with a budget instead of a fixed count, so a probe of a user's model is trained as
 the book's probes are.
 """
 from __future__ import annotations
@@ -50,20 +50,25 @@ SETTINGS: dict[str, ProbeSettings] = {
         judge=ClassifierConfig(arch="evalnet", width=8, epochs=1, batch_size=32, seed=1000),
         check_every=2, seen=SeenRule(n_fakes=8, n_real=16)),
     "cpu": ProbeSettings(
-        "cpu", ProbeGANConfig(steps=700, batch_size=32, lr_g=6e-4, lr_d=6e-4, lambda_cls=2.0, diffaug=True,
+        # steps: the budget of training until the GAN draws the seen classes (probe_stop_sweep.py, 2026-12-06:
+        # 1.5 x the 1,000 steps of a sweep run that never drew; the fixed count it replaces was 700)
+        "cpu", ProbeGANConfig(steps=1500, batch_size=32, lr_g=6e-4, lr_d=6e-4, lambda_cls=2.0, diffaug=True,
                               ema_decay=0.99, checkpoint_every=350),
         ch=16, narrow=True, n_samples=500,
-        judge=ClassifierConfig(arch="evalnet", width=32, epochs=6, batch_size=128, seed=1000), gan_workers=2),
+        judge=ClassifierConfig(arch="evalnet", width=32, epochs=6, batch_size=128, seed=1000), gan_workers=2,
+        check_every=100, seen=SeenRule(max_kid_ratio=0.15)),  # chosen by probe_stop_sweep.py (its rule, 2026-12-06)
     "gpu": ProbeSettings(
         "gpu", ProbeGANConfig(steps=100_000, d_steps=4, batch_size=64, ema_decay=0.9999, ema_start=1000,
                               checkpoint_every=2000),
         ch=64, narrow=False, n_samples=10_000,
-        judge=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000), check_every=1000),
+        judge=ClassifierConfig(arch="evalnet", width=64, epochs=30, batch_size=128, seed=1000), check_every=1000,
+        seen=SeenRule(max_kid_ratio=0.15)),  # the cpu sweep's thresholds (scale-free; no GPU sweep yet)
     "gpu-smoke": ProbeSettings(  # the `gpu` trainer and architecture at 200 steps: does the GPU path run?
         "gpu-smoke", ProbeGANConfig(steps=200, d_steps=4, batch_size=64, ema_decay=0.9999, ema_start=100,
                                     checkpoint_every=100),
         ch=64, narrow=False, n_samples=1000,
-        judge=ClassifierConfig(arch="evalnet", width=64, epochs=2, batch_size=128, seed=1000), check_every=100),
+        judge=ClassifierConfig(arch="evalnet", width=64, epochs=2, batch_size=128, seed=1000), check_every=100,
+        seen=SeenRule(max_kid_ratio=0.15)),
 }
 
 

@@ -56,26 +56,29 @@ class StopRule:
 
 
 def train_until_drawn(trainer: ProbeGANTrainer, check: Callable[[ProbeGANTrainer], dict], every: int,
-                      progress: bool = True) -> dict:
+                      progress: bool = True, passes: Callable[[dict], bool] | None = None) -> dict:
     """Train ``trainer`` from its step, calling ``check(trainer)`` every ``every`` steps and at its
-    budget (``cfg.steps``), and stop at the first check whose ``draws`` is true, or at the budget.
-    With a ``checkpoint_dir`` the trainer checkpoints at each check and the checks go to
-    ``checks.json`` beside it (a resumed run reads the ones it made). Returns ``{"steps",
-    "reached", "budget", "check every", "checks": [{"step", **check}]}``."""
+    budget (``cfg.steps``), and stop at the first check that passes (``passes(check)``, default:
+    its ``draws``), or at the budget. With a ``checkpoint_dir`` the trainer checkpoints at each
+    check and the checks go to ``checks.json`` beside it: a resumed run reads the ones it made
+    and decides them again with ``passes`` (so a stricter rule trains on from the same
+    checkpoints). Returns ``{"steps", "reached", "budget", "check every", "checks": [{"step",
+    **check, "draws"}]}``."""
+    passes = passes or (lambda c: bool(c["draws"]))
     budget = trainer.cfg.steps
-    checks = _read_checks(trainer)
+    checks = [{**c, "draws": passes(c)} for c in _read_checks(trainer)]
     bar = tqdm(total=budget, initial=trainer.step, desc="ProbeGAN (until drawn)", disable=quiet(progress))
     try:
         while True:
             due = trainer.step > 0 and (trainer.step % every == 0 or trainer.step == budget)
             if due and not any(c["step"] == trainer.step for c in checks):
-                checks.append({"step": trainer.step, **check(trainer)})
+                found = {"step": trainer.step, **check(trainer)}
+                checks.append({**found, "draws": passes(found)})
                 _write_checks(trainer, checks)
                 bar.set_postfix(drawn=checks[-1]["draws"])
-            if checks and checks[-1]["step"] == trainer.step and checks[-1]["draws"]:
-                return {"steps": trainer.step, "reached": True, "budget": budget, "check every": every, "checks": checks}
-            if trainer.step >= budget:
-                return {"steps": trainer.step, "reached": False, "budget": budget, "check every": every,
+            reached = bool(checks) and checks[-1]["step"] == trainer.step and checks[-1]["draws"]
+            if reached or trainer.step >= budget:
+                return {"steps": trainer.step, "reached": reached, "budget": budget, "check every": every,
                         "checks": checks}
             trainer.run(until=min(budget, (trainer.step // every + 1) * every), progress=False,
                         on_step=lambda _t: bar.update(1))
@@ -104,6 +107,15 @@ def _key(job: GanJob, rule: StopRule) -> dict:
             "stop": {"check_every": rule.check_every, **dataclasses.asdict(rule.seen)}}
 
 
+def _checkpoints(job: GanJob, rule: StopRule, run_dir: str | Path) -> Path:
+    """Where a stopped run of ``job`` keeps its checkpoints and checks: keyed by the GAN, the
+    checks' interval and sample sizes, not by the thresholds (a run goes on under a stricter one)."""
+    seen = rule.seen
+    key = {**gan_key(job.cfg, job.images, job.classifier, job.target),
+           "checks": {"every": rule.check_every, "n_fakes": seen.n_fakes, "n_real": seen.n_real}}
+    return Path(run_dir) / "checkpoints" / f"probe-gan-{config_hash(keyed('probe-gan', STOP_VERSION, key))}"
+
+
 def stopped_cached(job: GanJob, rule: StopRule, run_dir: str | Path) -> bool:
     """Whether the stopped GAN of ``job`` under ``rule`` is in ``run_dir``'s cache."""
     return artefact_path(run_dir, "probe-gan", keyed("probe-gan", STOP_VERSION, _key(job, rule))).exists()
@@ -114,8 +126,7 @@ def load_or_train_stopped(job: GanJob, rule: StopRule, run_dir: str | Path = "ru
     """The GAN of ``job`` trained until it draws the seen classes (``rule``) or to its budget,
     from the cache or trained now (one torch thread, resuming from its checkpoints): the result
     and the stopping record (:func:`train_until_drawn`)."""
-    key = _key(job, rule)
-    ckpt = Path(run_dir) / "checkpoints" / f"probe-gan-{config_hash(keyed('probe-gan', STOP_VERSION, key))}"
+    key, ckpt = _key(job, rule), _checkpoints(job, rule, run_dir)
     seen = sorted(int(c) for c in job.images.labels.unique().tolist() if c not in (job.target, *job.cfg.targets))
 
     def _train():
@@ -125,7 +136,7 @@ def load_or_train_stopped(job: GanJob, rule: StopRule, run_dir: str | Path = "ru
             trainer.resume_latest()
             checker = SeenCheck(trainer.classifier, job.images, seen, rule.seen)
             stop = train_until_drawn(trainer, lambda t: _brief(checker(generator_for_check(t), seed=t.cfg.seed)),
-                                     rule.check_every, progress)
+                                     rule.check_every, progress, passes=rule.seen.passes)
             res = finish(trainer)
         return res.generator.state_dict(), {"history": res.history, "seconds_per_step": res.seconds_per_step,
                                             "steps": stop["steps"], "stopping": stop}
@@ -142,9 +153,9 @@ def load_or_train_stopped(job: GanJob, rule: StopRule, run_dir: str | Path = "ru
 
 
 def _brief(check: dict) -> dict:
-    """A check as the stopping record keeps it: the medians, the verdict and each class's numbers."""
+    """A check as the stopping record keeps it: the medians and each class's numbers."""
     return {"median top-1 (%)": check["median top-1 (%)"], "median KID ratio": check["median KID ratio"],
-            "draws": bool(check["draws"]), "per class": check["per class"]}
+            "per class": check["per class"]}
 
 
 def _worker(job: GanJob, rule: StopRule, run_dir: str, device: str) -> str:

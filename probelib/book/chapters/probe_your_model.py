@@ -22,7 +22,7 @@ from ...train.augment import random_shift_flip
 from ..runs import Planned, planned_probe
 
 __all__ = ["plan", "write_folder", "train_torchvision", "OWN_MODEL_VERSION", "write_stand_in", "train_stand_in", "rejudge",
-           "probe_figure", "verdict_table", "reading", "finding_text", "stored_sweep", "command_line"]
+           "probe_figure", "verdict_table", "seen_verdict", "reading", "finding_text", "stored_sweep", "command_line"]
 
 #: bumped whenever :func:`train_torchvision` changes what it trains (part of its cache key)
 OWN_MODEL_VERSION = 1
@@ -236,12 +236,28 @@ def verdict_table(report, looked_at: dict | None = None) -> "pd.DataFrame":
     return out
 
 
+def seen_verdict(report) -> str:
+    """The report's first reading in a clause, as its page and the command line give it: whether
+    each seed's GAN draws the seen classes (median top-1 of the model on them, median KID ratio,
+    steps trained), and, when one does not, that the probe is not evidence."""
+    if not report.seen_checks:
+        return "no seen-class check (a report made by hand)"
+    trained = report.steps_trained or [report.steps] * len(report.seeds)
+    per = ", ".join(f"seed {s}: {c['median top-1 (%)']:.0f} % / {c['median KID ratio']:.2f} after {k} steps"
+                    for s, c, k in zip(report.seeds, report.seen_checks, trained))
+    if report.evidence:
+        return f"the GAN draws the seen classes (median top-1 / KID ratio, {per})"
+    failed = [s for s in report.seeds if s not in report.drawn]
+    return (f"NOT EVIDENCE — the GAN of seed(s) {', '.join(map(str, failed))} does not draw the seen classes "
+            f"(median top-1 / KID ratio, {per})")
+
+
 def reading(report) -> str:
     """The chapter's reading of a report, in sentences computed from its numbers: the judge's
     verdict against the book's 50 % bar, the spread per seed and the nearest seen classes."""
     from ...probing.evaluate import COLLAPSED
 
-    t, n, lines = report.target, len(report.seeds), []
+    t, n, lines = report.target, len(report.seeds), [seen_verdict(report)]
     if report.reference is not None:
         rec, cov = report.reference["mean"]["recognition (%)"], report.reference["mean"]["coverage"]
         interval = f"{rec[1]:.1f}–{rec[2]:.1f}" if n > 1 else "one seed"
@@ -249,6 +265,8 @@ def reading(report) -> str:
                    if not report.collapsed else "the judge takes the probe for the class, but the probe has "
                    f"collapsed onto a few images: it shows a few of the model's versions of {t}, not the class's "
                    "range (see the coverage).")
+        if not report.evidence:
+            verdict = "for the record only: the GAN does not draw the seen classes, so this is not evidence."
         lines.append(f"the independent judge recognises {rec[0]:.1f} % of the generated {t} images (mean over {n} "
                      f"seeds, 95 % interval over seeds {interval}); coverage of the held-out reference "
                      f"{cov[0]:.3f} — {verdict}")
@@ -267,14 +285,16 @@ def finding_text(report, arch: str = "resnet18") -> str:
     from ...probing.evaluate import COLLAPSED
 
     t, n = report.target, len(report.seeds)
+    lead = f"a torchvision {arch} loaded from disk: {seen_verdict(report)}; "
     if report.reference is None:
         own = sum(r["top-1 target (%)"] for r in report.own_verdict) / n
-        return f"the model's own top-1 on its probe of {t}: {own:.1f} % (no reference images, no judge)"
+        return lead + f"the model's own top-1 on its probe of {t}: {own:.1f} % (no reference images, no judge)"
     rec, cov = report.reference["mean"]["recognition (%)"], report.reference["mean"]["coverage"]
     interval = f"{rec[1]:.1f}–{rec[2]:.1f}" if n > 1 else "one seed"
     seed = report.reference.get("judge", {}).get("seed")
     who = f"an independent judge (seed {seed})" if seed is not None else "an independent judge"
-    return (f"a torchvision {arch} loaded from disk: its probe of {t} is recognised by {who} "
+    record = "" if report.evidence else "for the record only, not evidence: "
+    return (lead + record + f"its probe of {t} is recognised by {who} "
             f"{rec[0]:.1f} % of the time (mean over {n} seeds, 95 % interval {interval}), coverage {cov[0]:.3f}"
             + (f"; collapsed (spread below {COLLAPSED}) for {len(report.collapsed)} of {n} seeds"
                if report.collapsed else ""))

@@ -42,7 +42,7 @@ def test_adversarial_and_regular_models_are_cached_apart(tmp_path):
 
 
 # ---------------------------------------------------------------- the chapter's plumbing
-def _report(reference=True, spread=(0.9, 0.3)):
+def _report(reference=True, spread=(0.9, 0.3), draws=(True, True)):
     from types import SimpleNamespace
 
     ref = None
@@ -54,7 +54,11 @@ def _report(reference=True, spread=(0.9, 0.3)):
                            collapsed=[s for s, v in zip((0, 1), spread) if v < 0.5],
                            own_verdict=[{"top-1 target (%)": 100.0, "mean p(target)": 0.95},
                                         {"top-1 target (%)": 90.0, "mean p(target)": 0.85}],
-                           neighbours={"nearest class share": {"cat": 0.75, "dog": 0.25}})
+                           neighbours={"nearest class share": {"cat": 0.75, "dog": 0.25}},
+                           seen_checks=[{"median top-1 (%)": 90.0 if d else 10.0, "median KID ratio": 0.2 if d else 1.4,
+                                         "draws": d} for d in draws],
+                           drawn=[s for s, d in zip((0, 1), draws) if d], evidence=all(draws), steps=900,
+                           steps_trained=[300, 900])
 
 
 def test_verdict_table_per_seed_and_mean_over_seeds():
@@ -76,7 +80,21 @@ def test_reading_and_finding_follow_the_numbers():
     fine = _report(spread=(0.9, 0.8))
     assert "the probe draws the class." in probe_your_model.reading(fine)
     assert probe_your_model.finding_text(_report(reference=False)) == (
-        "the model's own top-1 on its probe of horse: 95.0 % (no reference images, no judge)")
+        "a torchvision resnet18 loaded from disk: the GAN draws the seen classes (median top-1 / KID ratio, seed 0: "
+        "90 % / 0.20 after 300 steps, seed 1: 90 % / 0.20 after 900 steps); the model's own top-1 on its probe of "
+        "horse: 95.0 % (no reference images, no judge)")
+    assert text.splitlines()[0].startswith("the GAN draws the seen classes")
+
+
+def test_a_gan_that_does_not_draw_the_seen_classes_leads_the_page_with_not_evidence():
+    r = _report(spread=(0.9, 0.8), draws=(True, False))
+    first = probe_your_model.reading(r).splitlines()[0]
+    assert first.startswith("NOT EVIDENCE — the GAN of seed(s) 1 does not draw the seen classes")
+    assert "seed 1: 10 % / 1.40 after 900 steps" in first
+    assert "the probe draws the class." not in probe_your_model.reading(r)  # 70 % and no collapse, yet no claim
+    assert "for the record only: the GAN does not draw the seen classes" in probe_your_model.reading(r)
+    finding = probe_your_model.finding_text(r)
+    assert finding.index("NOT EVIDENCE") < finding.index("for the record only, not evidence: its probe of horse")
 
 
 def test_stored_sweep_and_command_line(tmp_path):
