@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch.nn.utils.parametrizations import spectral_norm
+from .spectral import spectral_norm
 
 __all__ = ["GANConfig", "Generator", "Discriminator", "build_gan", "RESOLUTIONS", "architecture"]
 

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from ..models.spectral import SpectralNorm
 from . import losses, objective
 from .probegan import ProbeGANTrainer, TrainingDiverged, train_loop
 
@@ -75,7 +76,9 @@ def _template(module: nn.Module, masked_bn: bool) -> nn.Module:
     """A copy of ``module`` whose batch norms take a mask and whose spectral norms vmap."""
     t = copy.deepcopy(module)
     for name, child in list(t.named_modules()):
-        if type(child).__name__ == "_SpectralNorm":
+        if isinstance(child, SpectralNorm):  # functional_call swaps buffers in: update them in place
+            child.rebind = False
+        elif type(child).__name__ == "_SpectralNorm":
             child._power_method = types.MethodType(_power_method, child)
         if masked_bn and type(child) is nn.BatchNorm2d:
             if child.momentum is None:

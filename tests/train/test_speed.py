@@ -1,5 +1,7 @@
 """The fast step: the same maths as the plain one (float32 on CPU), bfloat16 with the penalty in
 float32, and the settings' parsing and errors."""
+import shutil
+
 import pytest
 import torch
 
@@ -30,9 +32,17 @@ def test_the_default_cpu_step_is_the_plain_step():
 
 
 @pytest.mark.parametrize("step", [speed.StepSettings(fused_adam=True),
-                                  speed.StepSettings(compile="aot_eager")],
-                         ids=["fused-adam", "compiled"])
+                                  speed.StepSettings(compile="aot_eager"),
+                                  pytest.param(speed.StepSettings(compile="inductor"), marks=pytest.mark.skipif(
+                                      not (shutil.which("g++") or shutil.which("c++")),
+                                      reason="inductor on CPU needs a C++ compiler"))],
+                         ids=["fused-adam", "compiled", "inductor"])
 def test_a_fast_step_trains_the_same_weights_in_float32(images, classifier, step):
+    """3 steps (2 D steps each, DiffAugment, both heads, the classifier) from the same seed: every
+    weight of D, G and EMA G within 1e-5 and every logged loss within rel 1e-4 / abs 1e-5 of the
+    plain step's. Inductor reorders float sums: measured, its largest difference here is 5.7e-7 in a
+    weight (a spectral-norm vector) and 4.3e-6 (5.6e-5 relative) in a loss. It costs ~15 s with a
+    warm inductor cache and ~140 s cold (compiling) on a loaded 2-core machine."""
     plain = _trained(images, classifier)
     fast = _trained(images, classifier, step=step)
     _assert_same(plain, fast, atol=1e-5)
