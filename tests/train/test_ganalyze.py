@@ -42,16 +42,18 @@ def test_truncated_normal_bounds():
 
 
 class ToyG(nn.Module):
-    """A 'generator' whose image brightness is the first latent coordinate (class ignored)."""
+    """A 'generator' whose image brightness is ``squash(gain · z₀)`` everywhere (class ignored):
+    by default tanh(0.5 · z₀); ``LinearG`` is 0.25 · z₀."""
 
     z_dim = 4
 
-    def __init__(self):
+    def __init__(self, gain: float = 0.5, squash=torch.tanh):
         super().__init__()
-        self.w = nn.Parameter(torch.tensor([1.0, 0.0, 0.0, 0.0]))
+        self.w = nn.Parameter(torch.tensor([gain, 0.0, 0.0, 0.0]))
+        self.squash = squash
 
     def forward(self, z, y):
-        return torch.tanh(0.5 * (z @ self.w)).view(-1, 1, 1, 1).expand(-1, 1, 4, 4)
+        return self.squash(z @ self.w).view(-1, 1, 1, 1).expand(-1, 1, 4, 4)
 
 
 class Brightness(nn.Module):
@@ -157,17 +159,9 @@ def test_the_loss_of_theta_zero_is_the_mean_square_of_alpha():
     assert check["null_loss"] == pytest.approx(0.25 / 3, rel=1e-6) and not check["learned"]  # α on an even grid
 
 
-class LinearG(nn.Module):
+def LinearG() -> ToyG:
     """A 'generator' whose image brightness is linear in z: 0.25·z₀ everywhere (class ignored)."""
-
-    z_dim = 4
-
-    def __init__(self):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor([0.25, 0.0, 0.0, 0.0]))
-
-    def forward(self, z, y):
-        return (z @ self.w).view(-1, 1, 1, 1).expand(-1, 1, 4, 4)
+    return ToyG(gain=0.25, squash=lambda v: v)
 
 
 class SaturatedAssessor(nn.Module):
