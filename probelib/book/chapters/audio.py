@@ -529,22 +529,26 @@ def class_reading(name: str, summary: pd.DataFrame, real: pd.DataFrame, trip: pd
     hear = [j for j in able if after[j] >= bar]
     if len(hear) == len(able):
         return VERDICTS[0], head + f"The panel hears the class{aside}: the probes draw it."
-    if hear:
-        return VERDICTS[5], head + f"The panel is split{aside}: this run cannot say whether the probes draw it."
-    if after[dev] < bar:
-        return VERDICTS[2], head + f"Neither the panel{aside} nor the development judge hears it: not drawn."
-    j = min(able, key=after.get)
     d = draws[draws["absent class"] == name]
     pix = float(d[f"nearest real clip on the spectrogram: {name} (%)"].mean())
     feat = float(d[f"nearest real clip in the development judge's features: {name} (%)"].mean())
     band = int((d["band nearest"] == name).sum())
     others = d["band nearest"][d["band nearest"] != name].value_counts()
+    spectrograms = (f"The nearest real test clip of a generated spectrogram is a {name} clip for {pix:.0f} % of them "
+                    f"on the spectrogram and for {feat:.0f} % in the development judge's features; their energy per "
+                    f"mel band is nearest to real {name} clips in {band} of {n} seeds"
+                    + (f" (else {', '.join(f'{c} in {k}' for c, k in others.items())})" if len(others) else "") + ". ")
+    if hear:
+        deaf = [j for j in able if j not in hear]
+        return VERDICTS[5], head + (
+            f"The panel is split{aside}: {', '.join(hear)} hear(s) the class, {', '.join(deaf)} not, so this run "
+            f"cannot say whether the probes draw it. For the record (the rule does not read them when the panel is "
+            f"split): " + spectrograms)
+    if after[dev] < bar:
+        return VERDICTS[2], head + f"Neither the panel{aside} nor the development judge hears it: not drawn."
+    j = min(able, key=after.get)
     evidence = (head + f"Only the development judge hears the class, although {j} recognises {real_acc[j]:.1f} % "
-                f"of real {name} clips ({real_trip[j]:.1f} % after the round trip){aside}. The nearest real test "
-                f"clip of a generated spectrogram is a {name} clip for {pix:.0f} % of them on the spectrogram and "
-                f"for {feat:.0f} % in the development judge's features; their energy per mel band is nearest to "
-                f"real {name} clips in {band} of {n} seeds"
-                + (f" (else {', '.join(f'{c} in {k}' for c, k in others.items())})" if len(others) else "") + ". ")
+                f"of real {name} clips ({real_trip[j]:.1f} % after the round trip){aside}. " + spectrograms)
     if pix >= bar and band > n / 2:
         return VERDICTS[3], evidence + (f"The spectrograms resemble real {name} clips: the probes draw the class, "
                                         f"in a form {j} does not accept; not a development-judge shortcut.")

@@ -206,6 +206,13 @@ def test_the_shortcut_reading_quotes_the_evidence():
     assert "in 0 of 3 seeds (else men in 2, women in 1)" in sentence
 
 
+def test_a_split_panel_is_undecided_and_names_who_hears_it_with_the_spectrograms_for_the_record():
+    verdict, sentence = _reading((97.0, 1.0, 90.0), pix=2.0, band=("women",) * 3)
+    assert verdict == "undecided"
+    assert "panel: HOG hear(s) the class, panel: ViT not, so this run cannot say" in sentence
+    assert "for 2 % of them on the spectrogram" in sentence and "in 0 of 3 seeds (else women in 3)" in sentence
+
+
 def test_readings_finding_and_most_disputed_read_the_means_over_seeds():
     summary = pd.concat([_summary({"dev: VGG": 97.0, "panel: ViT": 1.0, "panel: HOG": 60.0}).rename(
         index={"nonhuman": "nonhuman"}), _summary({"dev: VGG": 90.0, "panel: ViT": 80.0, "panel: HOG": 70.0}).rename(
