@@ -8,7 +8,8 @@ stops at the first check that passes, or at the budget. The check never touches 
 weights or random state, and training continues with ``run(until=...)`` from where it stopped,
 so a GAN stopped at step ``k`` is the GAN of ``k`` uninterrupted steps; a checkpoint is written
 at each check, with the checks so far beside it (``checks.json``), so an interrupted run resumes
-there.
+there. The checkpoints are keyed without the budget, so raising the budget goes on from where the
+smaller one stopped instead of starting again.
 
 The result is cached (kind ``probe-gan``) under the GAN's key plus the rule, with the steps it
 trained and every check it made.
@@ -32,7 +33,7 @@ from ..models.gan import Generator
 from ..train.gans import ProbeGANResult, finish, gan_key
 from ..train.jobs import GanJob, executor_settings, one_thread, run_calls
 from ..train.jobs import _travelling as travelling
-from ..train.probegan import ProbeGANTrainer
+from ..train.probegan import NOT_TRAJECTORY, ProbeGANTrainer
 from .seen import SeenCheck, SeenRule, generator_for_check
 
 __all__ = ["StopRule", "STOP_VERSION", "train_until_drawn", "stopped_cached", "load_or_train_stopped",
@@ -108,10 +109,13 @@ def _key(job: GanJob, rule: StopRule) -> dict:
 
 
 def _checkpoints(job: GanJob, rule: StopRule, run_dir: str | Path) -> Path:
-    """Where a stopped run of ``job`` keeps its checkpoints and checks: keyed by the GAN, the
-    checks' interval and sample sizes, not by the thresholds (a run goes on under a stricter one)."""
+    """Where a stopped run of ``job`` keeps its checkpoints and checks: keyed by the GAN's
+    trajectory (not its budget: a run goes on under a larger one), the checks' interval and sample
+    sizes, not by the thresholds (a run goes on under a stricter one)."""
     seen = rule.seen
-    key = {**gan_key(job.cfg, job.images, job.classifier, job.target),
+    gan = {k: v for k, v in gan_key(job.cfg, job.images, job.classifier, job.target).items()
+           if k not in NOT_TRAJECTORY}
+    key = {**gan,
            "checks": {"every": rule.check_every, "n_fakes": seen.n_fakes, "n_real": seen.n_real}}
     return Path(run_dir) / "checkpoints" / f"probe-gan-{config_hash(keyed('probe-gan', STOP_VERSION, key))}"
 

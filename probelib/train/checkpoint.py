@@ -50,7 +50,8 @@ class Checkpoints:
                 meta = json.loads(f.metadata()["meta"])
         except Exception as err:  # noqa: BLE001 - any failure to read is the same user problem
             raise CacheError(f"corrupt GAN checkpoint {path} ({err}); delete it to restart") from err
-        if meta.get("config_hash") != self._hash():
+        accepted = self._hashes() if hasattr(self, "_hashes") else (self._hash(),)
+        if meta.get("config_hash") not in accepted:
             raise CacheError(f"GAN checkpoint {path} belongs to another config; delete it to restart")
         for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
             module.load_state_dict({k[len(prefix) + 1:]: v for k, v in tensors.items()

@@ -47,7 +47,7 @@ from .labels import absent_shares as _fractions
 from .labels import fake_labels as _fake_labels
 
 __all__ = ["PROBEGAN_VERSION", "ProbeGANConfig", "TrainingDiverged", "FakeBatch", "ProbeGANTrainer", "config_key",
-           "absent_classes", "train_loop"]
+           "trajectory_key", "NOT_TRAJECTORY", "absent_classes", "train_loop"]
 
 #: bumped whenever the trainer's semantics change (what a step computes, which data it sees);
 #: part of every GAN's cache key, so no artefact of an older trainer is served
@@ -134,6 +134,17 @@ def config_key(cfg: "ProbeGANConfig") -> dict:
     if out["precision"] == "float32":  # the default keeps the keys of GANs trained before it existed
         del out["precision"]
     return out
+
+
+#: config fields that do not change what a step computes: the budget and how often to checkpoint
+NOT_TRAJECTORY = ("steps", "checkpoint_every")
+
+
+def trajectory_key(cfg: "ProbeGANConfig") -> dict:
+    """:func:`config_key` without the fields that do not change the training trajectory
+    (:data:`NOT_TRAJECTORY`): step ``k`` of a run with a budget of 700 is step ``k`` of one with 1,500,
+    so checkpoints are keyed by this and a run goes on under a larger budget."""
+    return {k: v for k, v in config_key(cfg).items() if k not in NOT_TRAJECTORY}
 
 
 @dataclass(frozen=True)
@@ -390,5 +401,14 @@ class ProbeGANTrainer(Checkpoints):
         bar.close()
 
     def _hash(self) -> str:
-        return config_hash(config_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
-                                                            "version": PROBEGAN_VERSION})
+        """What a checkpoint must match to be resumed: the run's trajectory (:func:`trajectory_key`),
+        not its budget, so a run trained to one budget goes on under a larger one."""
+        return config_hash(trajectory_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
+                                                                "version": PROBEGAN_VERSION})
+
+    def _hashes(self) -> tuple[str, ...]:
+        """Every hash a resumable checkpoint may carry: this one and, for checkpoints written before
+        the budget left the hash, the one with the whole config."""
+        legacy = config_hash(config_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
+                                                              "version": PROBEGAN_VERSION})
+        return self._hash(), legacy

@@ -16,7 +16,7 @@ from probelib.probing import cli
 from probelib.probing.report import ProbeReport
 from probelib.probing.seen import SeenCheck, SeenRule
 from probelib.probing.settings import SETTINGS, settings, trainer_config
-from probelib.probing.stopping import train_until_drawn
+from probelib.probing.stopping import StopRule, train_until_drawn
 from probelib.train.gans import ProbeGANResult
 from probelib.train.probegan import ProbeGANTrainer
 
@@ -225,3 +225,59 @@ def test_the_report_says_where_training_stopped(colour_folder, tmp_path, monkeyp
     assert ("reached its budget of 3 steps" in str(report)) is not reached
     page = report.html()
     assert ("stopped at the first check that passed" in page) is reached
+
+
+def test_a_larger_budget_goes_on_from_the_checkpoint_of_a_smaller_one(tmp_path):
+    straight = _trainer(tmp_path, 6)
+    straight.run(progress=False)
+    small = _trainer(tmp_path, 4, tmp_path / "c")
+    small.run(progress=False)
+    small.save_checkpoint()
+    larger = _trainer(tmp_path, 6, tmp_path / "c")  # same trajectory, budget 6: resumes at 4
+    assert larger.resume_latest() and larger.step == 4
+    larger.run(progress=False)
+    assert _same(larger, straight)
+    other = ProbeGANTrainer(dataclasses.replace(larger.cfg, lr_g=larger.cfg.lr_g * 2), _solid([RED, GREEN, BLUE],
+                            n=8, side=32), MeanColour(), 1, device="cpu", checkpoint_dir=tmp_path / "c")
+    with pytest.raises(pl.core.CacheError, match="another config"):  # a different trajectory does not resume
+        other.resume_latest()
+
+
+def test_a_checkpoint_written_with_the_budget_in_its_hash_still_resumes(tmp_path):
+    old = _trainer(tmp_path, 4, tmp_path / "d")
+    legacy = old._hashes()[1]
+    old._hash = lambda: legacy  # as checkpoints were written before the budget left the hash
+    old.run(until=2, progress=False)
+    old.save_checkpoint()
+    again = _trainer(tmp_path, 4, tmp_path / "d")
+    assert again._hashes()[0] != again._hashes()[1] and again.resume_latest() and again.step == 2
+
+
+def test_a_stopped_probe_under_a_larger_budget_trains_only_the_steps_it_adds(tmp_path, monkeypatch):
+    from probelib.probing.stopping import load_or_train_stopped
+    from probelib.train.jobs import GanJob
+
+    data = _solid([RED, GREEN, BLUE], n=8, side=32)
+    never = StopRule(check_every=2, seen=SeenRule(min_top1=101.0, n_fakes=8, n_real=8))
+    trained = []
+    run = ProbeGANTrainer.run
+
+    def counting(self, until=None, **kw):
+        start = self.step
+        run(self, until=until, **kw)
+        trained.append(self.step - start)
+
+    monkeypatch.setattr(ProbeGANTrainer, "run", counting)
+
+    def job(steps):
+        return GanJob(trainer_config(settings("smoke"), 32, 3, steps, seed=0), data, MeanColour(), 1, f"b{steps}")
+
+    _, first = load_or_train_stopped(job(4), never, tmp_path / "runs", "cpu", progress=False)
+    assert first["steps"] == 4 and not first["reached"] and sum(trained) == 4
+    trained.clear()
+    res, more = load_or_train_stopped(job(6), never, tmp_path / "runs", "cpu", progress=False)
+    assert more["steps"] == 6 and sum(trained) == 2  # steps 5 and 6 only
+    assert [c["step"] for c in more["checks"]] == [2, 4, 6]
+    straight, _ = load_or_train_stopped(job(6), never, tmp_path / "fresh", "cpu", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(res.generator.state_dict().values(),
+                                                 straight.generator.state_dict().values()))
