@@ -11,12 +11,31 @@ diversity on 500 samples, exactly as chapter 3 does. The trainer has no step-dep
 schedule, so the score at a milestone is the score of a run that stopped there. A wall-clock
 budget stops a job early; the milestones reached are written as JSON lines.
 The classifiers come from the run cache (``runs/cache``), trained by chapter 1 on `cpu`.
+
+**Quality per CPU-minute (issue 32, item 2)**: ``--budget-job N`` trains candidate N of
+:data:`BUDGET_JOBS` (one change at a time from today's `cpu` recipe, within the paper's objective)
+for the same CPU budget as today's recipe, and ``--choose FILE`` applies the rule below to the
+stored rows. The rule was written here before any candidate ran:
+
+- *Budget.* Every candidate gets the CPU-seconds of 700 steps of today's `cpu` recipe: each job
+  first times 20 steps of today's recipe and 20 of its own (process CPU time, one torch thread,
+  so a machine shared with other jobs does not change the ratio), and trains
+  ``700 × s_today / s_candidate`` steps, rounded down to a multiple of 50.
+- *Runs.* ProbeGAN with the robust classifier, horse absent (the book's headline GAN), seeds 0 and
+  1; its EMA generator sampled 500 times and read by the **development judge only**:
+  recognition (%) of horse and coverage (k = 5) of real horses in the judge's features.
+- *Score.* Per seed, ``recognition / 100 × coverage``: a collapsed generator (coverage ≈ 0) and one
+  that draws varied non-horses (recognition ≈ 0) both score ≈ 0.
+- *Choice.* The candidate with the highest mean score over its seeds replaces today's recipe
+  only if its **lowest** seed's score is above today's **highest** (seeds apart); otherwise today's
+  recipe stays, and the sweep is reported as it came out. No reporting-panel judge is read.
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import dataclasses
+import json
 import time
 
 import torch
@@ -47,6 +66,97 @@ JOBS = [
     ("probegan", "robust", 2, {"lr_g": 6e-4, "lr_d": 6e-4}),
     ("naive", "robust", 2, {"lr_g": 6e-4, "lr_d": 6e-4}),
 ]
+#: issue 32's candidates: one change each from today's `cpu` recipe ("gan.X": the architecture's X)
+BUDGET_JOBS = [
+    {},  # today's recipe
+    {"gan.ch": 24},  # wider
+    {"gan.ch": 12},  # narrower: cheaper steps, more of them
+    {"batch_size": 64},
+    {"batch_size": 16},
+    {"lr_g": 3e-4, "lr_d": 3e-4},
+    {"lr_g": 2e-4, "lr_d": 8e-4},  # two time-scale rates (D 4x G)
+    {"lr_g": 1e-3, "lr_d": 1e-3},
+    {"d_steps": 2},
+    {"ema_decay": 0.999},
+    {"ema_decay": 0.999, "ema_start": 200},
+    {"diffaug": False},
+    {"gan.shared_dim": 32},
+    {"precision": "bfloat16"},  # 0.65x the CPU time per step (fast_step_cpu.jsonl): more steps in the budget
+]
+BUDGET_STEPS = 700  # today's recipe's steps: the budget is their CPU time
+BUDGET_SEEDS = (0, 1)
+TIMING_STEPS = 20
+
+
+def apply_changes(cfg, changes: dict):
+    """``cfg`` with ``changes`` (a ``gan.`` prefix: a field of its architecture)."""
+    gan = {k[4:]: v for k, v in changes.items() if k.startswith("gan.")}
+    top = {k: v for k, v in changes.items() if not k.startswith("gan.")}
+    return dataclasses.replace(cfg, gan=dataclasses.replace(cfg.gan, **gan), **top)
+
+
+def budget_steps(s_today: float, s_candidate: float, steps: int = BUDGET_STEPS, grain: int = 50) -> int:
+    """Steps of a candidate that cost what ``steps`` of today's recipe cost (rounded down to ``grain``)."""
+    return max(grain, int(steps * s_today / s_candidate) // grain * grain)
+
+
+def score(row: dict) -> float:
+    """The rule's per-seed score: development-judge recognition / 100 × coverage."""
+    return row["recognition (%)"] / 100 * row["coverage"]
+
+
+def choose(rows: list[dict]) -> dict:
+    """The rule of the module doc on stored ``--budget-job`` rows: ``{"chosen": changes, "scores":
+    {candidate: [per-seed scores]}, "best": changes, "apart": bool}``."""
+    by: dict[str, list[float]] = {}
+    for r in rows:
+        by.setdefault(json.dumps(r["changes"], sort_keys=True), []).append(score(r))
+    today = by.get(json.dumps({}), [])
+    best = max(by, key=lambda k: sum(by[k]) / len(by[k]))
+    apart = best != json.dumps({}) and bool(today) and min(by[best]) > max(today)
+    return {"chosen": json.loads(best) if apart else {}, "best": json.loads(best), "apart": apart,
+            "scores": by}
+
+
+def budget_job(i: int, out: str, run_dir: str, device) -> None:
+    """Candidate ``i`` of :data:`BUDGET_JOBS` at the budget, for each seed of :data:`BUDGET_SEEDS`."""
+    changes = BUDGET_JOBS[i]
+    torch.set_num_threads(1)
+    P = profiles.get("cpu")
+    train = data.load("animal-mnist", "train")
+    nets = {k: pl.load_or_train_classifier(P.classifier_config(k, 0), train, None, run_dir, "cpu", False)
+            for k in ("robust", "eval")}
+    judge = nets["eval"].model.eval()  # the development judge: the only one this sweep looks at
+    target = train.classes.index("horse")
+    real = data.only_class(data.load("animal-mnist", "all"), target).images
+
+    def cpu_per_step(cfg) -> float:
+        trainer = pl.train.ProbeGANTrainer(dataclasses.replace(cfg, seed=99), train, nets["robust"].model, target,
+                                           device=device)
+        trainer.run(until=2, progress=False)  # warm-up
+        start = time.process_time()
+        trainer.run(until=2 + TIMING_STEPS, progress=False)
+        return (time.process_time() - start) / TIMING_STEPS
+
+    today = pl.train.method_config("probegan", P.probegan)
+    cand = apply_changes(today, changes)
+    s_today, s_cand = cpu_per_step(today), cpu_per_step(cand)
+    steps = budget_steps(s_today, s_cand)
+    for seed in BUDGET_SEEDS:
+        cfg = dataclasses.replace(cand, seed=seed, steps=steps)
+        trainer = pl.train.ProbeGANTrainer(cfg, train, nets["robust"].model, target, device=device)
+        start = time.process_time()
+        trainer.run(progress=False)
+        cpu = time.process_time() - start
+        G = copy.deepcopy(trainer.G_ema)
+        pl.train.standing_stats(G, trainer.training_labels, batch_size=cfg.batch_size, seed=seed)
+        fake = pl.train.sample(G, target, P.n_samples, seed=seed)
+        core.record({"budget job": i, "changes": changes, "seed": seed, "steps": steps,
+                     "cpu s per step (today)": s_today, "cpu s per step": s_cand, "cpu s": cpu,
+                     "trainer version": pl.train.PROBEGAN_VERSION, "judge": "development (VGG)",
+                     **measure.judge_metrics(judge, fake, real, target)}, out)
+
+
 # jobs 0-11 were stored (recipe_sweep_h200.jsonl) when the cpu profile's learning rate was 2e-4, so
 # their empty `changes` meant lr 2e-4; every row now records the learning rate it trained with
 
@@ -55,6 +165,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--job", type=int)
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--budget-job", type=int, help="candidate N of BUDGET_JOBS at today's CPU budget")
+    parser.add_argument("--choose", help="apply the rule to this file's --budget-job rows")
     parser.add_argument("--out", default="sweep.jsonl")
     parser.add_argument("--budget", type=float, default=420.0, help="wall seconds for this job")
     parser.add_argument("--device", default=None)
@@ -64,6 +176,15 @@ def main() -> None:
     if args.list:
         for i, job in enumerate(JOBS):
             print(i, job)
+        for i, changes in enumerate(BUDGET_JOBS):
+            print(f"budget job {i}", changes or "today's recipe")
+        return
+    if args.choose:
+        rows = [json.loads(line) for line in open(args.choose) if line.strip()]
+        print(json.dumps(choose([r for r in rows if "budget job" in r]), indent=2))
+        return
+    if args.budget_job is not None:
+        budget_job(args.budget_job, args.out, args.run_dir, core.pick_device(args.device))
         return
     start = time.perf_counter()
     milestones = [int(m) for m in args.milestones.split(",")]

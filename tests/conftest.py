@@ -6,6 +6,7 @@ with papermill (``profile="smoke"``, a fresh ``run_dir``) into ``tests/_notebook
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,18 @@ def _random_memnet(run_dir: Path) -> Path:
     torch.manual_seed(0)
     torch.save({k: v.half() for k, v in MemNet().state_dict().items()}, path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _probelib_root_as_it_was():
+    """``python -m probelib.run`` sets ``$PROBELIB_ROOT`` for its kernels; a test that runs it in-process
+    must not leave it set for the tests after it (the estimate's page list once depended on test order)."""
+    before = os.environ.get("PROBELIB_ROOT")
+    yield
+    if before is None:
+        os.environ.pop("PROBELIB_ROOT", None)
+    else:
+        os.environ["PROBELIB_ROOT"] = before
 
 
 @pytest.fixture
