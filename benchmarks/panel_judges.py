@@ -1,0 +1,139 @@
+"""Which settings give the reporting panel's judges (issue 32, item 4) at least 95 % top-1 on
+real held-out Animal-MNIST, within the book's budget?
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/panel_judges.py {vit,hog} --out benchmarks/measured/panel_judges_cpu.jsonl
+
+Evidence: real images only. The training split is cut once into a fixed, class-stratified
+validation part (10 % of each class, permutation seed 0) and the rest (90 %). Every candidate
+below is trained on the 90 % with the profile's judge seed (ViT 2000, HOG 3000) and scored on the
+validation part; neither the test split nor a generated image is looked at while choosing.
+
+Selection rule (written before the sweep ran), per judge:
+    the cheapest candidate whose validation top-1 is >= 96 % (a margin above the 95 % target),
+    cost = its training (fitting) seconds on one CPU thread, measured here; a candidate is
+    admissible only if that cost scaled to the full training split (x 1/0.9) stays <= 360 s
+    (the book trains the panel once per chapter seed). If no admissible candidate reaches 96 %,
+    the admissible one with the highest validation top-1 is chosen and the target is reported
+    missed. Equal cost (within 1 s) -> the smaller model (fewer parameters / features).
+Only then is the chosen candidate retrained on the whole training split, as the book trains it,
+and its test top-1 (overall and per class) recorded: one row per candidate, then one ``chosen``
+row, each stamped with date, machine and command.
+
+The candidates are few on purpose (the machine is shared: seconds are measured under its load):
+    vit: the `cpu` profile's ViT before this sweep (4×4 patches, width 48, 3 blocks, 10 epochs);
+         the same for 30 epochs with label smoothing 0.1; a convolutional stem (two 3×3 stride-2
+         convolutions, Xiao et al. 2021) at width 48, 3 blocks, 20 and 30 epochs; the stem at
+         width 64, 4 blocks, 18 epochs. All with the trainer's shifts and flips, lr 2e-3.
+    hog: the `cpu` profile's HOG judge before (cells of 8 px, linear, C = 0.2); cells of 4 and 8
+         px concatenated; the same fitted on the images and their mirror images; the same through
+         2,048 and 4,096 random Fourier features (Gaussian kernel, γ = 1 / descriptor length).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import torch
+
+from probelib import core, data
+from probelib.train.classifier import ClassifierConfig, train_classifier
+from probelib.train.panel import fit_hog_judge
+
+VIT_SEED, HOG_SEED, TARGET, BUDGET_S, VAL_SHARE = 2000, 3000, 96.0, 360.0, 0.1
+
+_VIT = ClassifierConfig(arch="vit", width=48, epochs=10, lr=2e-3, seed=VIT_SEED)
+VIT = {
+    "before: patch w48 d3 10 ep": _VIT,
+    "patch w48 d3 30 ep ls0.1": dataclasses.replace(_VIT, epochs=30, label_smoothing=0.1),
+    "conv w48 d3 20 ep ls0.1": dataclasses.replace(_VIT, stem="conv", epochs=20, label_smoothing=0.1),
+    "conv w48 d3 30 ep ls0.1": dataclasses.replace(_VIT, stem="conv", epochs=30, label_smoothing=0.1),
+    "conv w64 d4 18 ep ls0.1": dataclasses.replace(_VIT, stem="conv", width=64, depth=4, epochs=18,
+                                                   label_smoothing=0.1),
+}
+HOG = {
+    "before: cells 8, linear": {"c": 0.2, "cells": (8,), "rff": 0, "flip": False},
+    "cells 4+8, linear": {"c": 0.2, "cells": (4, 8), "rff": 0, "flip": False},
+    "cells 4+8, flips, linear": {"c": 0.2, "cells": (4, 8), "rff": 0, "flip": True},
+    "cells 4+8, flips, rff 2048": {"c": 0.2, "cells": (4, 8), "rff": 2048, "flip": True},
+    "cells 4+8, flips, rff 4096": {"c": 0.2, "cells": (4, 8), "rff": 4096, "flip": True},
+}
+
+
+def split(train: data.ImageSet, share: float = VAL_SHARE, seed: int = 0) -> tuple[data.ImageSet, data.ImageSet]:
+    """(rest, validation): ``share`` of each class's training images, chosen by a seeded permutation."""
+    gen = torch.Generator().manual_seed(seed)
+    val = []
+    for k in range(train.num_classes):
+        idx = torch.nonzero(train.labels == k).flatten()
+        val.append(idx[torch.randperm(len(idx), generator=gen)[: round(share * len(idx))]])
+    is_val = torch.zeros(len(train), dtype=torch.bool)
+    is_val[torch.cat(val)] = True
+
+    def part(mask):
+        return dataclasses.replace(train, images=train.images[mask].contiguous(), labels=train.labels[mask],
+                                   split=f"{train.split}-{'val' if mask is is_val else 'rest'}")
+    return part(~is_val), part(is_val)
+
+
+def fit(judge: str, cfg, train: data.ImageSet) -> tuple[torch.nn.Module, float, int]:
+    """The judge trained on ``train``, its training seconds, and its size (parameters or features)."""
+    start = time.perf_counter()
+    if judge == "vit":
+        model, _ = train_classifier(cfg, train, device="cpu", progress=False)
+        size = sum(p.numel() for p in model.parameters())
+    else:
+        model, _ = fit_hog_judge(train, c=cfg["c"], seed=HOG_SEED, cells=cfg["cells"], rff=cfg["rff"],
+                                 flip=cfg["flip"])
+        size = model.feature_dim
+    return model, time.perf_counter() - start, size
+
+
+def top1(model, images: data.ImageSet) -> tuple[float, dict[str, float]]:
+    """Overall and per-class top-1 (%)."""
+    with torch.no_grad():
+        pred = torch.cat([model(x).argmax(1) for x in images.images.split(500)])
+    right = (pred == images.labels).float()
+    return 100 * float(right.mean()), {c: 100 * float(right[images.labels == k].mean())
+                                       for k, c in enumerate(images.classes)}
+
+
+def describe(cfg) -> dict:
+    return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else {k: list(v) if isinstance(v, tuple) else v
+                                                                          for k, v in cfg.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("judge", choices=("vit", "hog"))
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    train, test = data.load("animal-mnist", "train"), data.load("animal-mnist", "test")
+    rest, val = split(train)
+    rows = []
+    for name, cfg in (VIT if args.judge == "vit" else HOG).items():
+        model, seconds, size = fit(args.judge, cfg, rest)
+        acc, per_class = top1(model, val)
+        rows.append(core.record({"judge": args.judge, "candidate": name, "config": describe(cfg),
+                                 "val top-1 (%)": acc, "val per class (%)": per_class, "train s": seconds,
+                                 "train s, full split (est.)": seconds / (1 - VAL_SHARE), "size": size,
+                                 "train images": len(rest), "val images": len(val)}, args.out))
+    admissible = [r for r in rows if r["train s, full split (est.)"] <= BUDGET_S]
+    good = [r for r in admissible if r["val top-1 (%)"] >= TARGET]
+    if good:
+        cheapest = min(r["train s"] for r in good)
+        chosen = min((r for r in good if r["train s"] <= cheapest + 1.0), key=lambda r: r["size"])
+    else:
+        chosen = max(admissible or rows, key=lambda r: r["val top-1 (%)"])
+    cfg = (VIT if args.judge == "vit" else HOG)[chosen["candidate"]]
+    model, seconds, _ = fit(args.judge, cfg, train)
+    acc, per_class = top1(model, test)
+    core.record({"judge": args.judge, "chosen": chosen["candidate"], "config": describe(cfg),
+                 "reached val target": bool(good), "val top-1 (%)": chosen["val top-1 (%)"],
+                 "test top-1 (%)": acc, "test per class (%)": per_class, "train s (full split)": seconds,
+                 "train images": len(train), "test images": len(test)}, args.out)
+
+
+if __name__ == "__main__":
+    main()
