@@ -49,7 +49,8 @@ def panel(ch: Chapter, train: datamod.ImageSet | None = None, test: datamod.Imag
     vit_cfg = dataclasses.replace(P.vit, seed=P.vit.seed + ch.seed, augment=augment and P.vit.augment)
     prefetch_classifiers([ClassifierJob(vit_cfg, train, test, "panel ViT")], ch.run_dir)
     vit = load_or_train_classifier(vit_cfg, train, test, ch.run_dir, ch.device, progress, name="panel ViT").model
-    hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG")
+    hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG",
+                                   cells=P.hog_cells, rff=P.hog_rff, flip=P.hog_flip)
     return {"panel: ViT": vit, "panel: HOG": hog.to(ch.device)}
 
 

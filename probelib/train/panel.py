@@ -13,6 +13,7 @@ import torch
 from ..core.cache import load_or_train
 from ..data.imageset import ImageSet
 from ..models.panel import HOG_BLOCK, HOG_CELL, HOG_ORIENTATIONS, HOGJudge, hog_features, random_fourier
+from .augment import random_shift_flip
 
 __all__ = ["HOG_VERSION", "fit_hog_judge", "load_or_fit_hog_judge"]
 
@@ -21,9 +22,12 @@ HOG_VERSION = 2
 
 
 def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int = 2000,
-                  cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0, flip: bool = False) -> tuple[HOGJudge, dict]:
+                  cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0, flip: bool = False,
+                  shifted: int = 0) -> tuple[HOGJudge, dict]:
     """Standardise the HOG descriptors (cell sizes ``cells``) of ``train`` (and, with ``flip``, of
-    its mirror images too, labels unchanged), map them by ``rff`` random Fourier features of the
+    its mirror images too, and of ``shifted`` further copies moved by up to 2 px and flipped at
+    random as the classifiers' training does (:func:`~probelib.train.augment.random_shift_flip`,
+    drawn from ``seed``), labels unchanged), map them by ``rff`` random Fourier features of the
     Gaussian kernel with γ = 1 / descriptor length (weights drawn from ``seed``; none when 0), and
     fit a multinomial logistic regression (L2 strength ``1 / c``, lbfgs); returns the judge (eval
     mode, frozen) and a record."""
@@ -33,6 +37,10 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
     images, labels = train.images, train.labels
     if flip:
         images, labels = torch.cat([images, images.flip(-1)]), torch.cat([labels, labels])
+    if shifted:
+        gen = torch.Generator().manual_seed(seed)
+        copies = [random_shift_flip(train.images, gen) for _ in range(shifted)]
+        images, labels = torch.cat([images, *copies]), torch.cat([labels, train.labels.repeat(shifted)])
     f = hog_features(images, cells)
     judge = HOGJudge(f.shape[1], train.num_classes, cells, rff)
     mean, scale = f.mean(0), f.std(0).clamp_min(1e-6)
@@ -58,17 +66,17 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
 
 def load_or_fit_hog_judge(train: ImageSet, run_dir: str | Path, test: ImageSet | None = None, c: float = 1.0,
                           seed: int = 0, name: str | None = None, cells: tuple[int, ...] = (HOG_CELL,),
-                          rff: int = 0, flip: bool = False) -> tuple[HOGJudge, dict]:
+                          rff: int = 0, flip: bool = False, shifted: int = 0) -> tuple[HOGJudge, dict]:
     """:func:`fit_hog_judge` through the run cache (key: the data's fingerprint, ``c``, the seed,
-    the HOG layout, the random features and the flips); ``test`` adds its accuracy to a new
+    the HOG layout, the random features and the extra copies); ``test`` adds its accuracy to a new
     entry's record."""
     cells = tuple(cells)
     key = {"data": train.fingerprint, "classes": list(train.classes), "c": c, "seed": seed,
            "hog": {"cells": list(cells), "block": HOG_BLOCK, "orientations": HOG_ORIENTATIONS},
-           "rff": rff, "flip": flip}
+           "rff": rff, "flip": flip, "shifted": shifted}
 
     def _fit():
-        judge, record = fit_hog_judge(train, c, seed, cells=cells, rff=rff, flip=flip)
+        judge, record = fit_hog_judge(train, c, seed, cells=cells, rff=rff, flip=flip, shifted=shifted)
         if test is not None:
             record["test_acc"] = float((judge(test.images).argmax(1) == test.labels).float().mean())
         return judge.state_dict(), record
