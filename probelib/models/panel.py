@@ -61,19 +61,29 @@ class ViTJudge(nn.Module):
         return self.head(self.features(x))
 
 
-def hog_features(images: torch.Tensor, cells: tuple[int, ...] = (HOG_CELL,)) -> torch.Tensor:
+def hog_features(images: torch.Tensor, cells: tuple[int, ...] = (HOG_CELL,), orientations: int = HOG_ORIENTATIONS,
+                 pixels: int = 0) -> torch.Tensor:
     """HOG descriptors of images ``(N, C, H, W)`` in [-1, 1] (colour: the strongest channel's
     gradient, as scikit-image does), one per cell size in ``cells`` (pixels; blocks of
-    :data:`HOG_BLOCK`² cells, :data:`HOG_ORIENTATIONS` bins) concatenated in that order:
-    ``(N, F)`` float32; not differentiable. At 32×32, cell 8 gives 324 values, cell 4 gives 1,764."""
+    :data:`HOG_BLOCK`² cells, ``orientations`` bins) concatenated in that order, then, when
+    ``pixels`` > 0, the image itself averaged down to ``pixels``×``pixels`` (in [0, 1], channels
+    first): ``(N, F)`` float32; not differentiable. At 32×32 and 9 bins, cell 8 gives 324 values,
+    cell 4 gives 1,764."""
     from skimage.feature import hog
 
-    x = ((images.detach().cpu().float().clamp(-1, 1) + 1) / 2).numpy()
-    colour = x.shape[1] > 1
-    rows = [np.concatenate([hog(im.transpose(1, 2, 0) if colour else im[0], orientations=HOG_ORIENTATIONS,
+    x = ((images.detach().cpu().float().clamp(-1, 1) + 1) / 2)
+    parts = []
+    if cells:
+        arr = x.numpy()
+        colour = arr.shape[1] > 1
+        parts.append(torch.from_numpy(np.stack([
+            np.concatenate([hog(im.transpose(1, 2, 0) if colour else im[0], orientations=orientations,
                                 pixels_per_cell=(c, c), cells_per_block=(HOG_BLOCK, HOG_BLOCK),
-                                channel_axis=-1 if colour else None) for c in cells]) for im in x]
-    return torch.from_numpy(np.stack(rows).astype(np.float32))
+                                channel_axis=-1 if colour else None) for c in cells]) for im in arr
+        ]).astype(np.float32)))
+    if pixels:
+        parts.append(torch.nn.functional.adaptive_avg_pool2d(x, pixels).flatten(1))
+    return torch.cat(parts, 1)
 
 
 def random_fourier(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -85,15 +95,17 @@ def random_fourier(z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) ->
 
 
 class HOGJudge(nn.Module):
-    """Standardised HOG descriptors at the cell sizes ``cells`` (optionally through ``rff``
-    random Fourier features) → a linear layer (its weights from a logistic regression).
+    """Standardised HOG descriptors at the cell sizes ``cells`` (``orientations`` bins; with
+    ``pixels``, the image averaged down to ``pixels``² values appended), optionally through ``rff``
+    random Fourier features → a linear layer (its weights from a logistic regression).
 
     ``features(x)`` is exactly what the linear layer reads: the standardised descriptors, or
     their random Fourier features when ``rff > 0``."""
 
-    def __init__(self, hog_dim: int, num_classes: int, cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0):
+    def __init__(self, hog_dim: int, num_classes: int, cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0,
+                 orientations: int = HOG_ORIENTATIONS, pixels: int = 0):
         super().__init__()
-        self.cells = tuple(cells)
+        self.cells, self.orientations, self.pixels = tuple(cells), orientations, pixels
         self.register_buffer("mean", torch.zeros(hog_dim))
         self.register_buffer("scale", torch.ones(hog_dim))
         if rff:
@@ -105,7 +117,7 @@ class HOGJudge(nn.Module):
 
     def standardised(self, x: torch.Tensor) -> torch.Tensor:
         """The standardised HOG descriptors of images ``x``: ``(B, hog_dim)``."""
-        f = hog_features(x, self.cells).to(self.mean.device)
+        f = hog_features(x, self.cells, self.orientations, self.pixels).to(self.mean.device)
         return (f - self.mean) / self.scale
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

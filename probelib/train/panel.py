@@ -23,8 +23,9 @@ HOG_VERSION = 2
 
 def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int = 2000,
                   cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0, flip: bool = False,
-                  shifted: int = 0) -> tuple[HOGJudge, dict]:
-    """Standardise the HOG descriptors (cell sizes ``cells``) of ``train`` (and, with ``flip``, of
+                  shifted: int = 0, orientations: int = HOG_ORIENTATIONS, pixels: int = 0) -> tuple[HOGJudge, dict]:
+    """Standardise the HOG descriptors (cell sizes ``cells``, ``orientations`` bins, ``pixels``:
+    see :func:`~probelib.models.panel.hog_features`) of ``train`` (and, with ``flip``, of
     its mirror images too, and of ``shifted`` further copies moved by up to 2 px and flipped at
     random as the classifiers' training does (:func:`~probelib.train.augment.random_shift_flip`,
     drawn from ``seed``), labels unchanged), map them by ``rff`` random Fourier features of the
@@ -41,8 +42,8 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
         gen = torch.Generator().manual_seed(seed)
         copies = [random_shift_flip(train.images, gen) for _ in range(shifted)]
         images, labels = torch.cat([images, *copies]), torch.cat([labels, train.labels.repeat(shifted)])
-    f = hog_features(images, cells)
-    judge = HOGJudge(f.shape[1], train.num_classes, cells, rff)
+    f = hog_features(images, cells, orientations, pixels)
+    judge = HOGJudge(f.shape[1], train.num_classes, cells, rff, orientations, pixels)
     mean, scale = f.mean(0), f.std(0).clamp_min(1e-6)
     with torch.no_grad():
         judge.mean.copy_(mean)
@@ -66,22 +67,24 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
 
 def load_or_fit_hog_judge(train: ImageSet, run_dir: str | Path, test: ImageSet | None = None, c: float = 1.0,
                           seed: int = 0, name: str | None = None, cells: tuple[int, ...] = (HOG_CELL,),
-                          rff: int = 0, flip: bool = False, shifted: int = 0) -> tuple[HOGJudge, dict]:
+                          rff: int = 0, flip: bool = False, shifted: int = 0, orientations: int = HOG_ORIENTATIONS,
+                          pixels: int = 0) -> tuple[HOGJudge, dict]:
     """:func:`fit_hog_judge` through the run cache (key: the data's fingerprint, ``c``, the seed,
     the HOG layout, the random features and the extra copies); ``test`` adds its accuracy to a new
     entry's record."""
     cells = tuple(cells)
     key = {"data": train.fingerprint, "classes": list(train.classes), "c": c, "seed": seed,
-           "hog": {"cells": list(cells), "block": HOG_BLOCK, "orientations": HOG_ORIENTATIONS},
-           "rff": rff, "flip": flip, "shifted": shifted}
+           "hog": {"cells": list(cells), "block": HOG_BLOCK, "orientations": orientations},
+           "rff": rff, "flip": flip, "shifted": shifted, "pixels": pixels}
 
     def _fit():
-        judge, record = fit_hog_judge(train, c, seed, cells=cells, rff=rff, flip=flip, shifted=shifted)
+        judge, record = fit_hog_judge(train, c, seed, cells=cells, rff=rff, flip=flip, shifted=shifted,
+                                      orientations=orientations, pixels=pixels)
         if test is not None:
             record["test_acc"] = float((judge(test.images).argmax(1) == test.labels).float().mean())
         return judge.state_dict(), record
 
     art = load_or_train("hog-judge", key, _fit, run_dir, version=HOG_VERSION, name=name)
-    judge = HOGJudge(art.tensors["mean"].numel(), train.num_classes, cells, rff)
+    judge = HOGJudge(art.tensors["mean"].numel(), train.num_classes, cells, rff, orientations, pixels)
     judge.load_state_dict(art.tensors)
     return judge.eval().requires_grad_(False), art.record

@@ -28,6 +28,22 @@ def test_several_cell_sizes_are_scikit_images_hog_at_each_size_concatenated_in_o
     assert torch.equal(hog_features(x, (8, 4)), torch.cat([f[:, 1764:], f[:, :1764]], 1))
 
 
+def test_bins_and_the_averaged_silhouette_are_appended_as_stated():
+    x = _images(2)
+    f = hog_features(x, (8,), orientations=18, pixels=4)
+    assert f.shape == (2, 3 * 3 * 2 * 2 * 18 + 16)
+    im = ((x[0, 0] + 1) / 2).numpy()
+    want = hog(im, orientations=18, pixels_per_cell=(8, 8), cells_per_block=(2, 2))
+    np.testing.assert_allclose(f[0, :648].numpy(), want, rtol=1e-5, atol=1e-6)
+    # the silhouette part: means of 8×8 squares of the image in [0, 1], row by row
+    np.testing.assert_allclose(f[0, 648:].numpy(), im.reshape(4, 8, 4, 8).mean((1, 3)).ravel(), rtol=1e-5)
+    binary = torch.full((1, 1, 32, 32), -1.0)
+    binary[0, 0, :8, :16] = 1.0  # white top-left 8×16: the first two squares are white, the rest black
+    assert hog_features(binary, (), pixels=4)[0].tolist() == [1.0, 1.0] + [0.0] * 14
+    judge = HOGJudge(648 + 16, 3, cells=(8,), orientations=18, pixels=4)
+    assert judge.standardised(x).shape == (2, 664)
+
+
 def test_random_fourier_features_by_hand():
     z = torch.tensor([[0.0, 1.0], [2.0, 0.0]])
     w = torch.tensor([[math.pi, 0.0], [0.0, math.pi / 2]])
