@@ -23,13 +23,14 @@ HOG_VERSION = 2
 
 def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int = 2000,
                   cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0, flip: bool = False,
-                  shifted: int = 0, orientations: int = HOG_ORIENTATIONS, pixels: int = 0) -> tuple[HOGJudge, dict]:
+                  shifted: int = 0, orientations: int = HOG_ORIENTATIONS, pixels: int = 0,
+                  gamma: float = 1.0) -> tuple[HOGJudge, dict]:
     """Standardise the HOG descriptors (cell sizes ``cells``, ``orientations`` bins, ``pixels``:
     see :func:`~probelib.models.panel.hog_features`) of ``train`` (and, with ``flip``, of
     its mirror images too, and of ``shifted`` further copies moved by up to 2 px and flipped at
     random as the classifiers' training does (:func:`~probelib.train.augment.random_shift_flip`,
     drawn from ``seed``), labels unchanged), map them by ``rff`` random Fourier features of the
-    Gaussian kernel with γ = 1 / descriptor length (weights drawn from ``seed``; none when 0), and
+    Gaussian kernel with γ = ``gamma`` / descriptor length (weights drawn from ``seed``; none when 0), and
     fit a multinomial logistic regression (L2 strength ``1 / c``, lbfgs); returns the judge (eval
     mode, frozen) and a record."""
     from sklearn.linear_model import LogisticRegression
@@ -51,8 +52,7 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
         z = (f - mean) / scale
         if rff:
             gen = torch.Generator().manual_seed(seed)
-            gamma = 1.0 / f.shape[1]
-            judge.rff_weight.copy_(torch.randn(f.shape[1], rff, generator=gen) * math.sqrt(2 * gamma))
+            judge.rff_weight.copy_(torch.randn(f.shape[1], rff, generator=gen) * math.sqrt(2 * gamma / f.shape[1]))
             judge.rff_bias.copy_(torch.rand(rff, generator=gen) * 2 * math.pi)
             z = random_fourier(z, judge.rff_weight, judge.rff_bias)
     z = z.numpy()
@@ -68,18 +68,18 @@ def fit_hog_judge(train: ImageSet, c: float = 1.0, seed: int = 0, max_iter: int 
 def load_or_fit_hog_judge(train: ImageSet, run_dir: str | Path, test: ImageSet | None = None, c: float = 1.0,
                           seed: int = 0, name: str | None = None, cells: tuple[int, ...] = (HOG_CELL,),
                           rff: int = 0, flip: bool = False, shifted: int = 0, orientations: int = HOG_ORIENTATIONS,
-                          pixels: int = 0) -> tuple[HOGJudge, dict]:
+                          pixels: int = 0, gamma: float = 1.0) -> tuple[HOGJudge, dict]:
     """:func:`fit_hog_judge` through the run cache (key: the data's fingerprint, ``c``, the seed,
     the HOG layout, the random features and the extra copies); ``test`` adds its accuracy to a new
     entry's record."""
     cells = tuple(cells)
     key = {"data": train.fingerprint, "classes": list(train.classes), "c": c, "seed": seed,
            "hog": {"cells": list(cells), "block": HOG_BLOCK, "orientations": orientations},
-           "rff": rff, "flip": flip, "shifted": shifted, "pixels": pixels}
+           "rff": rff, "gamma": gamma, "flip": flip, "shifted": shifted, "pixels": pixels}
 
     def _fit():
         judge, record = fit_hog_judge(train, c, seed, cells=cells, rff=rff, flip=flip, shifted=shifted,
-                                      orientations=orientations, pixels=pixels)
+                                      orientations=orientations, pixels=pixels, gamma=gamma)
         if test is not None:
             record["test_acc"] = float((judge(test.images).argmax(1) == test.labels).float().mean())
         return judge.state_dict(), record
