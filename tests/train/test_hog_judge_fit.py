@@ -43,6 +43,8 @@ def test_the_fitted_judge_reproduces_its_training_accuracy_in_torch():
     assert torch.equal(again.rff_weight, judge.rff_weight) and not torch.equal(other.rff_weight, judge.rff_weight)
     assert 0.0 <= float(judge.rff_bias.min()) and float(judge.rff_bias.max()) < 2 * torch.pi
     assert abs(float(judge.rff_weight.std()) - (2 / 2088) ** 0.5) < 0.002  # γ = 1 / descriptor length
+    wide, _ = fit_hog_judge(train, c=1.0, seed=3, cells=(4, 8), rff=64, flip=True, gamma=4.0)
+    assert abs(float(wide.rff_weight.std()) - (8 / 2088) ** 0.5) < 0.004  # γ = 4 / descriptor length
 
 
 def test_the_cached_judge_is_the_fitted_one_and_its_settings_are_its_key(tmp_path):
@@ -51,9 +53,9 @@ def test_the_cached_judge_is_the_fitted_one_and_its_settings_are_its_key(tmp_pat
     b, _ = load_or_fit_hog_judge(train, tmp_path, c=0.5, seed=1, cells=(4, 8), rff=32, flip=True)
     assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())
     assert len(list((tmp_path / "cache").glob("*.safetensors"))) == 1
-    for change in ({"rff": 0}, {"flip": False}, {"cells": (8,)}):
+    for change in ({"rff": 0}, {"flip": False}, {"cells": (8,)}, {"gamma": 2.0}):
         load_or_fit_hog_judge(train, tmp_path, c=0.5, seed=1, **{"cells": (4, 8), "rff": 32, "flip": True, **change})
-    assert len(list((tmp_path / "cache").glob("*.safetensors"))) == 4
+    assert len(list((tmp_path / "cache").glob("*.safetensors"))) == 5
 
 
 def test_the_new_classifier_settings_enter_the_key_only_when_set():
