@@ -99,8 +99,11 @@ class HOGJudge(nn.Module):
     ``pixels``, the image averaged down to ``pixels``² values appended), optionally through ``rff``
     random Fourier features → a linear layer (its weights from a logistic regression).
 
-    ``features(x)`` is exactly what the linear layer reads: the standardised descriptors, or
-    their random Fourier features when ``rff > 0``."""
+    ``features(x)`` — the space of FID, KID and coverage — is the standardised descriptors
+    (``feature_dim`` = ``hog_dim``); the random Fourier features are part of the read-out
+    (:meth:`head_input`), a kernel machine on those descriptors. Measuring in the 8,192
+    random features instead would cost minutes per FID (a covariance of that size) and would
+    measure the read-out's approximation, not the images."""
 
     def __init__(self, hog_dim: int, num_classes: int, cells: tuple[int, ...] = (HOG_CELL,), rff: int = 0,
                  orientations: int = HOG_ORIENTATIONS, pixels: int = 0):
@@ -112,8 +115,8 @@ class HOGJudge(nn.Module):
             self.register_buffer("rff_weight", torch.zeros(hog_dim, rff))
             self.register_buffer("rff_bias", torch.zeros(rff))
         self.rff = rff
-        self.feature_dim = rff or hog_dim
-        self.linear = nn.Linear(self.feature_dim, num_classes)
+        self.feature_dim = hog_dim
+        self.linear = nn.Linear(rff or hog_dim, num_classes)
 
     def standardised(self, x: torch.Tensor) -> torch.Tensor:
         """The standardised HOG descriptors of images ``x``: ``(B, hog_dim)``."""
@@ -121,8 +124,12 @@ class HOGJudge(nn.Module):
         return (f - self.mean) / self.scale
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.standardised(x)
-        return random_fourier(z, self.rff_weight, self.rff_bias) if self.rff else z  # (B, feature_dim)
+        """The judge's feature space (FID, KID, coverage): the standardised descriptors ``(B, hog_dim)``."""
+        return self.standardised(x)
+
+    def head_input(self, z: torch.Tensor) -> torch.Tensor:
+        """What the linear layer reads from descriptors ``z``: their random Fourier features when ``rff > 0``."""
+        return random_fourier(z, self.rff_weight, self.rff_bias) if self.rff else z
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.features(x))
+        return self.linear(self.head_input(self.features(x)))

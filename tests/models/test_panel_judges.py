@@ -1,6 +1,7 @@
 """The reporting panel's judges: the HOG descriptors against scikit-image, random Fourier
-features against hand values and the kernel they approximate, the judge's features being what its
-linear layer reads, and the ViT's convolutional stem."""
+features against hand values and the kernel they approximate, the judge's features (the metrics'
+space) being its standardised descriptors and its logits the linear layer on their random features,
+and the ViT's convolutional stem."""
 import math
 
 import numpy as np
@@ -75,12 +76,14 @@ def test_the_hog_judge_reads_its_features_and_is_deterministic(rff):
     judge.scale.abs_().add_(0.5)
     x = _images(3)
     f = judge.features(x)
-    assert f.shape == (3, rff or 2088) and judge.feature_dim == f.shape[1]
+    # the metrics' space is the descriptors (2,088 values), whatever the read-out
+    assert f.shape == (3, 2088) and judge.feature_dim == f.shape[1]
     assert torch.equal(judge.features(x), f)
-    torch.testing.assert_close(judge(x), judge.linear(f))
     z = (hog_features(x, (4, 8)) - judge.mean) / judge.scale
-    torch.testing.assert_close(judge.standardised(x), z)
-    torch.testing.assert_close(f, random_fourier(z, judge.rff_weight, judge.rff_bias) if rff else z)
+    torch.testing.assert_close(f, z)
+    head = random_fourier(z, judge.rff_weight, judge.rff_bias) if rff else z
+    assert judge.linear.in_features == (rff or 2088)
+    torch.testing.assert_close(judge(x), judge.linear(head))
     assert [type(m).__name__ for m in judge.modules()] == ["HOGJudge", "Linear"]  # no network
 
 

@@ -37,7 +37,7 @@ def test_the_fitted_judge_reproduces_its_training_accuracy_in_torch():
     assert abs(acc - record["train_acc"]) < 1e-9 and acc > 0.9
     f = hog_features(both, (4, 8))
     torch.testing.assert_close(judge.mean, f.mean(0))  # standardised over the images and their mirrors
-    assert judge.rff_weight.shape == (2088, 64) and judge.feature_dim == 64
+    assert judge.rff_weight.shape == (2088, 64) and judge.linear.in_features == 64 and judge.feature_dim == 2088
     again, _ = fit_hog_judge(train, c=1.0, seed=3, cells=(4, 8), rff=64, flip=True)
     other, _ = fit_hog_judge(train, c=1.0, seed=4, cells=(4, 8), rff=64, flip=True)
     assert torch.equal(again.rff_weight, judge.rff_weight) and not torch.equal(other.rff_weight, judge.rff_weight)
