@@ -133,12 +133,31 @@ class SeveralSettings:
 class PanelSettings:
     """The reporting panel: judges of other families than the probed ResNets and the development
     judge, trained on every class with their own seeds, used by the chapters only (never by a
-    sweep, a benchmark or a recipe choice). Their settings were fixed by their accuracy on real
-    test images before any chapter read them (ViT 83 %, HOG 88 % on Animal-MNIST, `cpu`)."""
+    sweep, a benchmark or a recipe choice). Their settings were chosen before any chapter read them,
+    on real images only, by ``benchmarks/panel_judges.py`` (its written rule: the cheapest
+    candidate with validation top-1 >= 96 % on a held-out tenth of the training split, else the
+    best; ``benchmarks/measured/panel_judges_cpu.jsonl``, one thread of the 2-core machine). No
+    candidate reached 96 % on validation, so each is the best one within 360 s of training: the ViT
+    with a convolutional stem, width 48, 3 blocks, 30 epochs, label smoothing 0.1 (validation
+    95.5 %, test 95.4 %, 4-5 min; the earlier 4×4-patch ViT of 10 epochs: 78.8 % on validation),
+    and HOG at cells of 4 and 8 px, fitted on the images and their mirror images, through 8,192
+    random Fourier features, C = 10 (validation 94.0 %, test 95.3 %, 30 s; the earlier 8-px linear
+    judge: 86.0 %). Test top-1 per class, Animal-MNIST, `cpu`: ViT 90.5 % (horse) to 100 %, HOG
+    92.5 % (dog) to 99 %."""
 
-    vit: ClassifierConfig = ClassifierConfig(arch="vit", width=48, epochs=10, lr=2e-3, seed=2000)
-    hog_c: float = 0.2  # inverse L2 strength of the HOG judge's logistic regression
-    hog_seed: int = 3000
+    vit: ClassifierConfig = ClassifierConfig(arch="vit", width=48, epochs=30, lr=2e-3, seed=2000, stem="conv",
+                                             label_smoothing=0.1)
+    hog_c: float = 10.0  # inverse L2 strength of the HOG judge's logistic regression
+    hog_seed: int = 3000  # also draws its random Fourier features
+    hog_cells: tuple[int, ...] = (4, 8)  # HOG cell sizes (px), descriptors concatenated
+    hog_orientations: int = 9  # HOG orientation bins
+    hog_pixels: int = 0  # the silhouette averaged down to this side, appended (0 = none)
+    # random Fourier features (Gaussian kernel) before the linear layer (0 = none); they are the HOG judge's
+    # features, so its FID is 8,192-d: 221 s for 500 vs 500 images on one thread (2,088-d: 6 s), measured 2026-12-06
+    hog_rff: int = 8192
+    hog_gamma: float = 1.0  # the kernel's γ times the descriptor length
+    hog_flip: bool = True  # fit on the mirror images too
+    hog_shifted: int = 0  # further randomly shifted and flipped copies to fit on
 
 
 @dataclass(frozen=True)
@@ -220,7 +239,8 @@ _SMOKE = Profile(
                         probe_steps=3, seeds=2, n_samples=8, n_inverted=5, n_wavs=5),
     exemplars=ExemplarSettings(n_units=3, n_refs=3, n_trials=3, render_steps=4, gan_samples=40),
     panel=PanelSettings(vit=ClassifierConfig(arch="vit", width=16, epochs=1, batch_size=64, train_limit=512,
-                                             seed=2000)),
+                                             seed=2000, stem="conv", label_smoothing=0.1),
+                        hog_cells=(8,), hog_rff=64, hog_flip=False),
     own_model=OwnModelSettings(per_class=12, epochs=1, resolution=32, seeds=2),
     several=SeveralSettings(ks=(1, 2, 3), grid=3),
 )

@@ -41,15 +41,20 @@ def classifiers(ch: Chapter, progress: bool = True) -> dict[str, TrainedClassifi
 def panel(ch: Chapter, train: datamod.ImageSet | None = None, test: datamod.ImageSet | None = None,
           augment: bool = True, progress: bool = True) -> dict[str, nn.Module]:
     """The reporting panel for the chapter's data (or ``train`` / ``test``): a small ViT and a HOG +
-    logistic-regression judge, trained on every class with their own seeds (cached). Chapters
-    report with it; no sweep, benchmark or recipe choice ever looks at it."""
+    logistic-regression judge, trained on every class with their own seeds (cached); ``augment``
+    off also drops the HOG judge's mirrored and shifted copies (chapter 7's spectrograms). Chapters
+    report with it; no sweep, benchmark or recipe choice ever looks at it (its own settings were
+    chosen on real images only, by ``benchmarks/panel_judges.py``)."""
     train = ch.load("train") if train is None else train
     test = ch.load("test") if test is None else test
     P = ch.profile.panel
     vit_cfg = dataclasses.replace(P.vit, seed=P.vit.seed + ch.seed, augment=augment and P.vit.augment)
     prefetch_classifiers([ClassifierJob(vit_cfg, train, test, "panel ViT")], ch.run_dir)
     vit = load_or_train_classifier(vit_cfg, train, test, ch.run_dir, ch.device, progress, name="panel ViT").model
-    hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG")
+    hog, _ = load_or_fit_hog_judge(train, ch.run_dir, test, c=P.hog_c, seed=P.hog_seed + ch.seed, name="panel HOG",
+                                   cells=P.hog_cells, rff=P.hog_rff, flip=augment and P.hog_flip,
+                                   shifted=P.hog_shifted if augment else 0,
+                                   orientations=P.hog_orientations, pixels=P.hog_pixels, gamma=P.hog_gamma)
     return {"panel: ViT": vit, "panel: HOG": hog.to(ch.device)}
 
 

@@ -95,13 +95,19 @@ class EvalNet(nn.Module):
         return self.head(self.dropout(self.features(x)))
 
 
-def build_classifier(arch: str, in_channels: int, num_classes: int, width: int) -> nn.Module:
+def build_classifier(arch: str, in_channels: int, num_classes: int, width: int, depth: int = 0,
+                     stem: str = "") -> nn.Module:
     """A fresh, untrained classifier by architecture name: ``resnet`` (probed), ``evalnet`` (the
-    development judge) or ``vit`` (a reporting-panel judge, :class:`~probelib.models.panel.ViTJudge`)."""
+    development judge) or ``vit`` (a reporting-panel judge, :class:`~probelib.models.panel.ViTJudge`;
+    ``depth`` blocks and its ``stem``, 0 and "" meaning its defaults; the other architectures
+    take neither)."""
+    if (depth or stem) and arch != "vit":
+        raise ValueError(f"depth and stem are ViT settings; {arch!r} takes neither")
     if arch == "resnet":
         return ResNetClassifier(in_channels, num_classes, width)
     if arch == "evalnet":
         return EvalNet(in_channels, num_classes, width)
     if arch == "vit":
-        return ViTJudge(in_channels, num_classes, width)
+        return ViTJudge(in_channels, num_classes, width, **({"depth": depth} if depth else {}),
+                        **({"stem": stem} if stem else {}))
     raise ValueError(f"unknown classifier architecture {arch!r}; choose one of: resnet, evalnet, vit")

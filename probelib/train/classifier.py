@@ -51,6 +51,14 @@ class ClassifierConfig:
     adv_steps: int = 5  # PGD steps per training batch when adv_eps > 0
     train_limit: int = 0  # use only the first N training images (0 = all); smoke profile only
     seed: int = 0
+    # added later: part of a key only when set, so every earlier classifier keeps its key
+    depth: int = 0  # arch "vit" only: transformer blocks (0 = the ViT's default, 3)
+    stem: str = ""  # arch "vit" only: "conv" (two stride-2 convolutions) or "" (4×4 patches)
+    label_smoothing: float = 0.0  # of the cross-entropy (ERM only)
+
+
+#: :class:`ClassifierConfig` fields added after keys were pinned, with the value that leaves them out of a key
+_LATER_FIELDS = {"depth": 0, "stem": "", "label_smoothing": 0.0}
 
 
 @dataclass
@@ -84,7 +92,8 @@ def train_classifier(
         q = torch.full((n_groups,), 1.0 / n_groups, device=device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width).to(device)
+    model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width, cfg.depth,
+                             cfg.stem).to(device)
     x_all, y_all = train.images, train.labels
     g_all = groups if groups is not None else torch.zeros_like(y_all)
     if cfg.train_limit:
@@ -112,7 +121,7 @@ def train_classifier(
                 loss, q = losses.group_dro(F.cross_entropy(logits, y, reduction="none"),
                                            g_all[idx].to(device), q, dro_eta)
             else:
-                loss = F.cross_entropy(logits, y)
+                loss = F.cross_entropy(logits, y, label_smoothing=cfg.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -128,7 +137,8 @@ def train_classifier(
 
 def _key(cfg: ClassifierConfig, train: ImageSet, groups: torch.Tensor | None, dro_eta: float) -> dict:
     dro = groups is not None and dro_eta > 0
-    return {**dataclasses.asdict(cfg), "data": train.fingerprint, "in_channels": train.channels,
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if _LATER_FIELDS.get(k, object()) != v}
+    return {**fields, "data": train.fingerprint, "in_channels": train.channels,
             "classes": list(train.classes), "train_images": len(train),
             "objective": f"group-dro(eta={dro_eta})" if dro else "erm",
             "groups": tensor_fingerprint(groups) if dro else None}
@@ -167,7 +177,7 @@ def load_or_train_classifier(
 
 
 def _frozen(art: Artefact, cfg: ClassifierConfig, train: ImageSet) -> TrainedClassifier:
-    model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width)
+    model = build_classifier(cfg.arch, train.channels, train.num_classes, cfg.width, cfg.depth, cfg.stem)
     try:
         model.load_state_dict(art.tensors, strict=True)
     except RuntimeError as err:

@@ -47,3 +47,21 @@ def test_every_book_profile_has_probe_settings():
     from probelib.probing.settings import SETTINGS
 
     assert set(SETTINGS) == set(profiles.PROFILES)
+
+
+def test_the_cpu_panel_is_what_its_sweep_chose():
+    """The `cpu` profile's panel judges are the last rounds' choices of benchmarks/panel_judges.py."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    rows = [json.loads(line) for line in
+            (Path(__file__).parents[2] / "benchmarks/measured/panel_judges_cpu.jsonl").read_text().splitlines()]
+    chosen = {r["judge"]: r for r in rows if "chosen" in r}  # the last choice of each judge
+    P = profiles.get("cpu").panel
+    assert dataclasses.asdict(P.vit) == chosen["vit"]["config"]
+    hog = chosen["hog"]["config"]
+    assert (P.hog_c, list(P.hog_cells), P.hog_rff, P.hog_flip) == (hog["c"], hog["cells"], hog["rff"], hog["flip"])
+    assert (P.hog_shifted, P.hog_orientations, P.hog_pixels, P.hog_gamma) == (
+        hog.get("shifted", 0), hog.get("orientations", 9), hog.get("pixels", 0), hog.get("gamma", 1.0))
+    assert P.vit.seed == 2000 and P.hog_seed == 3000  # the seeds the sweep trained with

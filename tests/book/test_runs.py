@@ -80,3 +80,30 @@ def test_a_retrained_classifier_means_a_retrained_gan(tmp_path):
         next(nets["robust"].model.parameters()).add_(1e-3)
     second = _one(ch, train, nets, p)
     assert second.path != first.path and _gans(ch) == sorted([first.path, second.path])
+
+
+def test_the_panel_follows_its_profile_and_augment_off_drops_the_hog_judges_copies(tmp_path, monkeypatch):
+    import dataclasses
+
+    from probelib.models.panel import HOGJudge, ViTJudge
+
+    ch = setup(profile="smoke", run_dir=str(tmp_path))
+    smoke = ch.profile.panel
+    seen = []
+    real = runs.load_or_fit_hog_judge
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "load_or_fit_hog_judge", spy)
+    panel = runs.panel(ch, progress=False)
+    assert isinstance(panel["panel: ViT"], ViTJudge) and isinstance(panel["panel: HOG"], HOGJudge)
+    assert panel["panel: HOG"].rff == smoke.hog_rff == 64 and panel["panel: HOG"].cells == smoke.hog_cells
+    assert isinstance(panel["panel: ViT"].embed, torch.nn.Sequential)  # the convolutional stem
+    copies = dataclasses.replace(ch, profile=dataclasses.replace(
+        ch.profile, panel=dataclasses.replace(smoke, hog_flip=True, hog_shifted=1)))
+    runs.panel(copies, progress=False)
+    assert (seen[-1]["flip"], seen[-1]["shifted"]) == (True, 1)
+    runs.panel(copies, augment=False, progress=False)  # spectrograms: no mirror or shifted copies
+    assert (seen[-1]["flip"], seen[-1]["shifted"]) == (False, 0)
