@@ -18,9 +18,12 @@ for the same CPU budget as today's recipe, and ``--choose FILE`` applies the rul
 stored rows. The rule was written here before any candidate ran:
 
 - *Budget.* Every candidate gets the CPU-seconds of 700 steps of today's `cpu` recipe: each job
-  first times 20 steps of today's recipe and 20 of its own (process CPU time, one torch thread,
-  so a machine shared with other jobs does not change the ratio), and trains
-  ``700 × s_today / s_candidate`` steps, rounded down to a multiple of 50.
+  times today's recipe and its own (process CPU time, one torch thread) and trains
+  ``700 × s_today / s_candidate`` steps, rounded down to a multiple of 50. The two are timed
+  A B A B (4 rounds of 5 steps each, medians), so both see the same neighbours. (Jobs 0, 13 and 2
+  timed 20 steps of one, then 20 of the other; job 2's "today" came out 0.463 s against 0.355 in
+  job 0, a neighbour's job having ended between the two timings, which gave it a budget 30 %
+  too large: its rows were dropped and it runs again with the A B timing.)
 - *Runs.* ProbeGAN with the robust classifier, horse absent (the book's headline GAN), seeds 0 and
   1; its EMA generator sampled 500 times and read by the **development judge only**:
   recognition (%) of horse and coverage (k = 5) of real horses in the judge's features.
@@ -36,6 +39,7 @@ import argparse
 import copy
 import dataclasses
 import json
+import statistics
 import time
 
 import torch
@@ -85,7 +89,7 @@ BUDGET_JOBS = [
 ]
 BUDGET_STEPS = 700  # today's recipe's steps: the budget is their CPU time
 BUDGET_SEEDS = (0, 1)
-TIMING_STEPS = 20
+TIMING_ROUNDS, TIMING_CHUNK = 4, 5  # A B A B timing: rounds of this many steps each
 
 
 def apply_changes(cfg, changes: dict):
@@ -130,17 +134,22 @@ def budget_job(i: int, out: str, run_dir: str, device) -> None:
     target = train.classes.index("horse")
     real = data.only_class(data.load("animal-mnist", "all"), target).images
 
-    def cpu_per_step(cfg) -> float:
-        trainer = pl.train.ProbeGANTrainer(dataclasses.replace(cfg, seed=99), train, nets["robust"].model, target,
-                                           device=device)
-        trainer.run(until=2, progress=False)  # warm-up
+    def trainer_of(cfg):
+        t = pl.train.ProbeGANTrainer(dataclasses.replace(cfg, seed=99), train, nets["robust"].model, target,
+                                     device=device)
+        t.run(until=2, progress=False)  # warm-up
+        return t
+
+    def chunk(t) -> float:
         start = time.process_time()
-        trainer.run(until=2 + TIMING_STEPS, progress=False)
-        return (time.process_time() - start) / TIMING_STEPS
+        t.run(until=t.step + TIMING_CHUNK, progress=False)
+        return (time.process_time() - start) / TIMING_CHUNK
 
     today = pl.train.method_config("probegan", P.probegan)
     cand = apply_changes(today, changes)
-    s_today, s_cand = cpu_per_step(today), cpu_per_step(cand)
+    a, b = trainer_of(today), trainer_of(cand)
+    times = [(chunk(a), chunk(b)) for _ in range(TIMING_ROUNDS)]  # A B A B: the same neighbours for both
+    s_today, s_cand = statistics.median(t for t, _ in times), statistics.median(t for _, t in times)
     steps = budget_steps(s_today, s_cand)
     for seed in BUDGET_SEEDS:
         cfg = dataclasses.replace(cand, seed=seed, steps=steps)
@@ -153,6 +162,7 @@ def budget_job(i: int, out: str, run_dir: str, device) -> None:
         fake = pl.train.sample(G, target, P.n_samples, seed=seed)
         core.record({"budget job": i, "changes": changes, "seed": seed, "steps": steps,
                      "cpu s per step (today)": s_today, "cpu s per step": s_cand, "cpu s": cpu,
+                     "timing": f"A B A B, {TIMING_ROUNDS} x {TIMING_CHUNK} steps, medians",
                      "trainer version": pl.train.PROBEGAN_VERSION, "judge": "development (VGG)",
                      **measure.judge_metrics(judge, fake, real, target)}, out)
 
