@@ -131,7 +131,8 @@ book.figure("fig-01-split", fig, f"Images per class, with and without "
 # scores, so it is the judge of *development*. Results are reported by a **panel** of two
 # more judges that no setting was chosen with: a small vision transformer
 # {footcite:p}`dosovitskiy2021image`, and a non-neural judge — histograms of oriented
-# gradients {footcite:p}`dalal2005histograms` read by a logistic regression — each trained on
+# gradients {footcite:p}`dalal2005histograms` read by a kernel logistic regression (random Fourier
+# features) — each trained on
 # all classes with its own seed. All come from the run cache when they were trained before;
 # {numref}`tbl-01-judges` gives their accuracy.
 

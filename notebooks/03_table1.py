@@ -94,7 +94,7 @@ real_all = table1.real_images(ch)  # every class, for the FID over all classes
 #   not independent of the recipe;
 # - `panel: ViT` (a small vision transformer {footcite:p}`dosovitskiy2021image`) and
 #   `panel: HOG` (histograms of oriented gradients {footcite:p}`dalal2005histograms` read by a
-#   logistic regression: no neural network at all) — the **reporting panel**, trained with
+#   kernel logistic regression: no neural network at all) — the **reporting panel**, trained with
 #   their own seeds and looked at by no sweep or setting.
 #
 # Per judge: recognition (its top-1 on the generated target images; the paper used people),
@@ -315,7 +315,7 @@ print(table1.export_samples(ch, long, fakes))
 # - trained every method of the paper's Table 1 on the target-absent image set (the oracle
 #   and BigGAN-all with the target present), with several seeds where it matters;
 # - scored every run with the development judge and a reporting panel of two judges of other
-#   families (a ViT, and HOG features with a linear model): recognition, intra-FID, KID and
+#   families (a ViT, and HOG features with a kernel logistic regression): recognition, intra-FID, KID and
 #   precision / recall / coverage, with 95 % intervals over seeds; put the paper's CIFAR-10
 #   numbers beside ours;
 # - checked which of the paper's orderings hold with intervals apart, only on average, or not

@@ -126,7 +126,7 @@ book.table("tbl-07-classifiers", audio.classifier_table(nets),
 #
 # Three judges say which class a clip is: the development judge (the evaluation network above,
 # the only one any setting of this chapter was chosen with) and the reporting panel, a small
-# ViT and HOG features with a linear read-out, trained on every class with their own seeds and
+# ViT and HOG features with a kernel logistic-regression read-out, trained on every class with their own seeds and
 # never looked at for a choice. A judge's verdict on generated clips means something only if
 # it recognises *real* clips of the class: {numref}`tbl-07-real` gives each judge's accuracy on
 # the real test clips of each class and what it hears them as.
@@ -378,14 +378,14 @@ book.finding(audio.finding_text(summary, classes, verdicts=verdicts))
 # clip, `audio.disputed` keeps the split ones). Before you look at the verdicts, listen to
 # the clip and look at its spectrogram beside real ones. Predict which judge calls it
 # something else, and why: the development judge is a VGG-like network, the panel a small ViT
-# and HOG features with a linear read-out. Then print the verdicts.
+# and HOG features with a kernel read-out. Then print the verdicts.
 # ```
 
 # %% [markdown]
 # ```{solution-start} ex-07-disputed-clip
 # :class: dropdown
 # ```
-# The judges see the same image but read it with different features: HOG with a linear
+# The judges see the same image but read it with different features: HOG with its kernel
 # read-out sees local gradient orientations (the slope of the harmonic stripes), the two
 # networks learn their own features. A clip between two classes — faint stripes, energy in
 # the wrong band — is where they part. {numref}`fig-07-disputed` shows the clip this run picks.
