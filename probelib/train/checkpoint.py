@@ -1,6 +1,8 @@
-"""Atomic checkpoints of a ProbeGAN trainer and bit-identical resume (safetensors, no pickle)."""
+"""Atomic checkpoints of a ProbeGAN trainer and bit-identical resume (safetensors, no pickle), and
+the keys of its config (cache keys and checkpoint hashes)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +12,28 @@ from safetensors.torch import load_file, save_file
 
 from ..core.cache import CacheError, atomic_write
 
-__all__ = ["Checkpoints"]
+__all__ = ["Checkpoints", "config_key", "trajectory_key", "NOT_TRAJECTORY"]
+
+
+def config_key(cfg: "ProbeGANConfig") -> dict:
+    """The config as it enters cache keys and checkpoint hashes: ``targets`` only when there are
+    further targets, so a one-target GAN keeps the key it had before several targets existed."""
+    out = dataclasses.asdict(cfg)
+    if not out["targets"]:
+        del out["targets"]
+    if out["precision"] == "float32":  # the default keeps the keys of GANs trained before it existed
+        del out["precision"]
+    return out
+
+
+#: config fields that do not change what a step computes: the budget and how often to checkpoint
+NOT_TRAJECTORY = ("steps", "checkpoint_every")
+
+
+def trajectory_key(cfg: "ProbeGANConfig") -> dict:
+    """:func:`config_key` less :data:`NOT_TRAJECTORY`: checkpoints are keyed by it, so a run goes
+    on under a larger budget (step ``k`` of a 700-step run is step ``k`` of a 1,500-step one)."""
+    return {k: v for k, v in config_key(cfg).items() if k not in NOT_TRAJECTORY}
 
 
 class Checkpoints:

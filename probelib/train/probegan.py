@@ -41,7 +41,7 @@ from ..core.progress import quiet
 from ..data.imageset import ImageSet, require_index
 from ..models.gan import GANConfig, build_gan
 from . import losses, objective, speed
-from .checkpoint import Checkpoints
+from .checkpoint import NOT_TRAJECTORY, Checkpoints, config_key, trajectory_key
 from .augment import DiffAugment
 from .labels import absent_shares as _fractions
 from .labels import fake_labels as _fake_labels
@@ -123,28 +123,6 @@ def absent_classes(cfg: ProbeGANConfig, target: int) -> tuple[int, ...]:
         raise ValueError(f"absent classes repeated: the target {target} is also in targets {cfg.targets}; "
                          "list only the further absent classes there")
     return (target, *cfg.targets)
-
-
-def config_key(cfg: "ProbeGANConfig") -> dict:
-    """The config as it enters cache keys and checkpoint hashes: ``targets`` only when there are
-    further targets, so a one-target GAN keeps the key it had before several targets existed."""
-    out = dataclasses.asdict(cfg)
-    if not out["targets"]:
-        del out["targets"]
-    if out["precision"] == "float32":  # the default keeps the keys of GANs trained before it existed
-        del out["precision"]
-    return out
-
-
-#: config fields that do not change what a step computes: the budget and how often to checkpoint
-NOT_TRAJECTORY = ("steps", "checkpoint_every")
-
-
-def trajectory_key(cfg: "ProbeGANConfig") -> dict:
-    """:func:`config_key` without the fields that do not change the training trajectory
-    (:data:`NOT_TRAJECTORY`): step ``k`` of a run with a budget of 700 is step ``k`` of one with 1,500,
-    so checkpoints are keyed by this and a run goes on under a larger budget."""
-    return {k: v for k, v in config_key(cfg).items() if k not in NOT_TRAJECTORY}
 
 
 @dataclass(frozen=True)
@@ -400,15 +378,11 @@ class ProbeGANTrainer(Checkpoints):
         train_loop(self, until, log_every, log, after_step)
         bar.close()
 
-    def _hash(self) -> str:
-        """What a checkpoint must match to be resumed: the run's trajectory (:func:`trajectory_key`),
-        not its budget, so a run trained to one budget goes on under a larger one."""
-        return config_hash(trajectory_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
-                                                                "version": PROBEGAN_VERSION})
+    def _hash(self, key=trajectory_key) -> str:
+        """What a checkpoint must match to resume: the trajectory (:func:`trajectory_key`), not the budget."""
+        return config_hash(key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
+                                            "version": PROBEGAN_VERSION})
 
     def _hashes(self) -> tuple[str, ...]:
-        """Every hash a resumable checkpoint may carry: this one and, for checkpoints written before
-        the budget left the hash, the one with the whole config."""
-        legacy = config_hash(config_key(self.cfg) | {"target": self.target, "n_real": len(self.real_y),
-                                                              "version": PROBEGAN_VERSION})
-        return self._hash(), legacy
+        """The hashes a resumable checkpoint may carry: this one, and the whole config's (before 2026-12-06)."""
+        return self._hash(), self._hash(config_key)
