@@ -20,8 +20,8 @@ stored rows. The rule was written here before any candidate ran:
 - *Budget.* Every candidate gets the CPU-seconds of 700 steps of today's `cpu` recipe: each job
   times today's recipe and its own (process CPU time, one torch thread) and trains
   ``700 × s_today / s_candidate`` steps, rounded down to a multiple of 50. The two are timed
-  A B A B (4 rounds of 5 steps each, medians), so both see the same neighbours. (Jobs 0, 13 and 2
-  timed 20 steps of one, then 20 of the other; job 2's "today" came out 0.463 s against 0.355 in
+  A B A B (4 rounds of 5 steps each, medians), so both see the same neighbours. (Jobs 0, 13, 2 and
+  3 timed 20 steps of one, then 20 of the other, as their rows' "timing" says; job 2's "today" came out 0.463 s against 0.355 in
   job 0, a neighbour's job having ended between the two timings, which gave it a budget 30 %
   too large: its rows were dropped and it runs again with the A B timing.)
 - *Runs.* ProbeGAN with the robust classifier, horse absent (the book's headline GAN), seeds 0 and
