@@ -57,15 +57,15 @@ def _random_memnet(run_dir: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _probelib_root_as_it_was():
-    """``python -m probelib.run`` sets ``$PROBELIB_ROOT`` for its kernels; a test that runs it in-process
-    must not leave it set for the tests after it (the estimate's page list once depended on test order)."""
-    before = os.environ.get("PROBELIB_ROOT")
+def _environment_as_it_was():
+    """``python -m probelib.run`` configures its process (``$PROBELIB_ROOT`` for its kernels, the
+    executor, ``TQDM_DISABLE``); a test that runs it in-process must not leave that set for the tests
+    after it (the estimate's page list once depended on test order)."""
+    before = dict(os.environ)
     yield
-    if before is None:
-        os.environ.pop("PROBELIB_ROOT", None)
-    else:
-        os.environ["PROBELIB_ROOT"] = before
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
 
 
 @pytest.fixture

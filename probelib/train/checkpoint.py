@@ -38,7 +38,8 @@ def trajectory_key(cfg: "ProbeGANConfig") -> dict:
 
 class Checkpoints:
     """Mixin of :class:`~probelib.train.probegan.ProbeGANTrainer`: G, D, EMA G, both optimisers,
-    the random generator, step, history and seconds, keyed by the trainer's ``_hash()``."""
+    the random generator, step, history and seconds, keyed by the trainer's ``_hash()``; a checkpoint
+    resumes when its hash is one of the trainer's ``_hashes()`` (today's and earlier ones)."""
 
     def _state(self) -> tuple[dict[str, torch.Tensor], dict]:
         tensors = {}
@@ -73,8 +74,7 @@ class Checkpoints:
                 meta = json.loads(f.metadata()["meta"])
         except Exception as err:  # noqa: BLE001 - any failure to read is the same user problem
             raise CacheError(f"corrupt GAN checkpoint {path} ({err}); delete it to restart") from err
-        accepted = self._hashes() if hasattr(self, "_hashes") else (self._hash(),)
-        if meta.get("config_hash") not in accepted:
+        if meta.get("config_hash") not in self._hashes():
             raise CacheError(f"GAN checkpoint {path} belongs to another config; delete it to restart")
         for prefix, module in (("G", self.G), ("D", self.D), ("G_ema", self.G_ema)):
             module.load_state_dict({k[len(prefix) + 1:]: v for k, v in tensors.items()
