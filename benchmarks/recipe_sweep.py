@@ -15,7 +15,8 @@ The classifiers come from the run cache (``runs/cache``), trained by chapter 1 o
 **Quality per CPU-minute (issue 32, item 2)**: ``--budget-job N`` trains candidate N of
 :data:`BUDGET_JOBS` (one change at a time from today's `cpu` recipe, within the paper's objective)
 for the same CPU budget as today's recipe, and ``--choose FILE`` applies the rule below to the
-stored rows. The rule was written here before any candidate ran:
+stored rows (``--out FILE`` stores one row per candidate for the Results page). The rule was
+written here before any candidate ran:
 
 - *Budget.* Every candidate gets the CPU-seconds of 700 steps of today's `cpu` recipe: each job
   times today's recipe and its own (process CPU time, one torch thread) and trains
@@ -41,6 +42,7 @@ import dataclasses
 import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -122,6 +124,23 @@ def choose(rows: list[dict]) -> dict:
             "scores": by}
 
 
+def choice_rows(result: dict) -> list[dict]:
+    """:func:`choose`'s result as one row per candidate (its per-seed scores, mean, lowest, and
+    whether it is the best mean and the one chosen), in :data:`BUDGET_JOBS` order: what
+    ``--choose FILE --out OUT`` stores for the Results page."""
+    today = max(result["scores"].get(json.dumps({}), [float("nan")]))
+    out = []
+    for i, changes in enumerate(BUDGET_JOBS):
+        key = json.dumps(changes, sort_keys=True)
+        if key not in result["scores"]:
+            continue
+        v = result["scores"][key]
+        out.append({"budget job": i, "changes": changes or "today's recipe", "scores (per seed)": v,
+                    "mean score": sum(v) / len(v), "lowest seed": min(v), "today's highest seed": today,
+                    "best mean": changes == result["best"], "chosen": changes == result["chosen"]})
+    return out
+
+
 def budget_job(i: int, out: str, run_dir: str, device) -> None:
     """Candidate ``i`` of :data:`BUDGET_JOBS` at the budget, for each seed of :data:`BUDGET_SEEDS`."""
     changes = BUDGET_JOBS[i]
@@ -191,7 +210,11 @@ def main() -> None:
         return
     if args.choose:
         rows = [json.loads(line) for line in open(args.choose) if line.strip()]
-        print(json.dumps(choose([r for r in rows if "budget job" in r]), indent=2))
+        result = choose([r for r in rows if "budget job" in r])
+        print(json.dumps(result, indent=2))
+        if args.out != "sweep.jsonl":  # --out given: store one row per candidate
+            for row in choice_rows(result):
+                core.record({**row, "source": Path(args.choose).name}, args.out)
         return
     if args.budget_job is not None:
         budget_job(args.budget_job, args.out, args.run_dir, core.pick_device(args.device))

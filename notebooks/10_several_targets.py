@@ -32,7 +32,7 @@
 # **You will learn**
 # - to hold k = 1, 2, 3 and 5 classes out of one GAN at once (the profile's `several_targets.ks`), the
 #   chapter's target always among them (the others drawn with the seed and printed), probing
-#   the robust classifier, two seeds each on `cpu` (three on `gpu`);
+#   the robust classifier, three seeds each (the profile's `several.seeds`);
 # - to read each absent class as a single-target probe is read: recognition, intra-FID, KID and
 #   coverage by the reporting panel, with 95 % intervals over seeds, and how they fall as k
 #   grows;

@@ -15,10 +15,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..core.stats import mean_ci
+from ..core.stats import mean_ci, proportion_ci
 from ..measure.panel import HIGHER_IS_BETTER, RANGE, judge_metrics
+from ..measure.recognition import confusion_counts
 
-__all__ = ["Run", "score_runs", "interval", "summarise", "Claim", "verdict", "verdicts", "fmt_ci"]
+__all__ = ["Run", "score_runs", "interval", "summarise", "Claim", "verdict", "verdicts", "fmt_ci", "real_accuracy",
+           "real_accuracy_wide"]
 
 
 @dataclass
@@ -126,3 +128,42 @@ def verdicts(long: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
     return pd.DataFrame({j: {c.text: verdict(long, c, j) for c in claims} for j in judges})
 
 
+
+
+# ---- the judges on real images -------------------------------------------------------------------
+
+def real_accuracy(judges: dict[str, nn.Module], images: torch.Tensor, labels: torch.Tensor, classes: list[str],
+                  unit: str = "images", taken: str = "taken for") -> pd.DataFrame:
+    """Every judge on real held-out images, per ``(judge, class)``: how many (column ``unit``), the
+    share it recognises (%, with the Wilson 95 % interval over the images: ``lo (%)``, ``hi (%)``)
+    and the share it takes for each class (``"{taken} {class} (%)"``). A judge's recognition of
+    real images of a class is the ceiling its recognition of generated ones is read against."""
+    out = {}
+    for j, m in judges.items():
+        counts = confusion_counts(m, images, labels, len(classes))
+        for t, name in enumerate(classes):
+            k, n = int(counts[t, t]), int(counts[t].sum())
+            _, lo, hi = proportion_ci(k, n)
+            out[(j, name)] = {unit: n, "recognised (%)": 100 * k / max(n, 1), "lo (%)": 100 * lo, "hi (%)": 100 * hi,
+                              **{f"{taken} {c} (%)": 100 * int(counts[t, i]) / max(n, 1)
+                                 for i, c in enumerate(classes)}}
+    frame = pd.DataFrame(out).T
+    frame.index.names = ["judge", "class"]
+    return frame
+
+
+def real_accuracy_wide(rates: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """:func:`real_accuracy` as one row per judge and one column per class, each cell the share
+    recognised with its interval over images, then the judge's top-1 over all of them."""
+    unit = rates.columns[0]
+    cells = {(j, c): f"{r['recognised (%)']:.{digits}f} ({r['lo (%)']:.{digits}f}–{r['hi (%)']:.{digits}f})"
+             for (j, c), r in rates.iterrows()}
+    judges = list(dict.fromkeys(rates.index.get_level_values(0)))
+    classes = list(dict.fromkeys(rates.index.get_level_values(1)))
+    frame = pd.DataFrame([[cells[(j, c)] for c in classes] for j in judges], index=judges, columns=classes)
+    for j in judges:
+        r = rates.loc[j].astype(float)
+        top1 = (r["recognised (%)"] * r[unit]).sum() / r[unit].sum()  # images recognised over images, in %
+        frame.loc[j, "all classes"] = f"{top1:.{digits}f}"
+    frame.index.name = "judge"
+    return frame

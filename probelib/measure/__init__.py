@@ -10,7 +10,7 @@ from .fid import (INCEPTION_ENV, INCEPTION_FILE, KID_SUBSET_SIZE, KID_SUBSETS, I
 from .panel import HIGHER_IS_BETTER, METRICS, judge_metrics, panel_metrics
 from .prdc import NEAREST_K, prdc
 from .leakage import corner_redness, hsv, marker_present, marker_rates
-from .recognition import diversity_ratio, mean_pairwise_distance, recognition_rate, target_metrics
+from .recognition import confusion_counts, diversity_ratio, mean_pairwise_distance, recognition_rate, target_metrics
 from .slopes import degeneracy, mixed_slope
 from .water import group_accuracy, tint, train_patch_background, water_colour, water_colour_mask, water_share
 
@@ -20,6 +20,6 @@ __all__ = ["weights_hash", "bootstrap_ci", "mean_ci", "proportion_ci", "rates_ab
            "INCEPTION_ENV", "INCEPTION_FILE", "InceptionFeatures", "JudgeFeatures", "Provenance", "features", "fid",
            "fid_extractor", "kid", "provenance", "KID_SUBSETS", "KID_SUBSET_SIZE", "HIGHER_IS_BETTER", "METRICS",
            "judge_metrics", "panel_metrics", "NEAREST_K", "prdc", "corner_redness", "hsv", "marker_present", "marker_rates",
-           "diversity_ratio", "mean_pairwise_distance", "recognition_rate", "target_metrics", "degeneracy",
+           "confusion_counts", "diversity_ratio", "mean_pairwise_distance", "recognition_rate", "target_metrics", "degeneracy",
            "mixed_slope", "group_accuracy", "tint", "train_patch_background", "water_colour",
            "water_colour_mask", "water_share"]

@@ -7,7 +7,7 @@ from torch import nn
 
 from .fid import JudgeFeatures, features, fid
 
-__all__ = ["recognition_rate", "mean_pairwise_distance", "diversity_ratio", "target_metrics"]
+__all__ = ["recognition_rate", "confusion_counts", "mean_pairwise_distance", "diversity_ratio", "target_metrics"]
 
 
 @torch.no_grad()
@@ -19,6 +19,20 @@ def recognition_rate(judge: nn.Module, images: torch.Tensor, target: int, batch_
                for i in range(0, len(images), batch_size))
     return hits / max(len(images), 1)
 
+
+
+@torch.no_grad()
+def confusion_counts(judge: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
+                     batch_size: int = 500) -> torch.Tensor:
+    """``counts[t, p]``: how many images of true class ``t`` the judge classifies as ``p`` (a judge's
+    accuracy per class on *real* images is ``counts.diag() / counts.sum(1)``)."""
+    device = next(judge.parameters()).device
+    judge.eval()
+    pred = torch.cat([judge(images[i : i + batch_size].to(device)).argmax(1).cpu()
+                      for i in range(0, len(images), batch_size)]) if len(images) else torch.empty(0, dtype=torch.long)
+    counts = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    counts.index_put_((labels.long().cpu(), pred), torch.ones_like(pred), accumulate=True)
+    return counts
 
 def mean_pairwise_distance(feats: torch.Tensor) -> float:
     """Mean Euclidean distance over all distinct pairs of rows of ``feats`` ``(N, F)``."""

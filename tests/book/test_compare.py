@@ -92,3 +92,36 @@ def test_score_runs_is_one_line_per_run_and_judge():
         swapped = judge_metrics(Judge(), real, r.fake, 1)
         assert long.iloc[2 * i][list(expected)].to_dict() != pytest.approx(swapped)
     assert long.iloc[0]["intra-FID"] != pytest.approx(long.iloc[2]["intra-FID"])
+
+
+# ---- the judges on real images ---------------------------------------------------------------------
+
+class _FirstPixel(torch.nn.Module):
+    """A judge whose answer is the image's first pixel, read as a class index (batches of 2: the
+    confusion counts must add up across batches)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return torch.nn.functional.one_hot(x[:, 0, 0, 0].long(), 3).float() + 0 * self.w
+
+
+def test_real_accuracy_counts_each_class_and_what_it_is_taken_for_with_wilson_intervals():
+    from probelib.measure import confusion_counts, proportion_ci
+
+    said = torch.tensor([0, 0, 0, 1, 2, 1, 2, 2])  # true: 0 0 0 1 1 1 2 2
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2])
+    images = said.float()[:, None, None, None].expand(8, 1, 2, 2).clone()
+    counts = confusion_counts(_FirstPixel(), images, labels, 3, batch_size=2)
+    assert counts.tolist() == [[3, 0, 0], [0, 2, 1], [0, 0, 2]]
+    rates = compare.real_accuracy({"j": _FirstPixel()}, images, labels, ["a", "b", "c"])
+    row = rates.loc[("j", "b")]
+    _, lo, hi = proportion_ci(2, 3)
+    assert (row["images"], row["recognised (%)"], row["taken for c (%)"]) == (3, pytest.approx(200 / 3),
+                                                                             pytest.approx(100 / 3))
+    assert (row["lo (%)"], row["hi (%)"]) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
+    wide = compare.real_accuracy_wide(rates)
+    assert list(wide.columns) == ["a", "b", "c", "all classes"]
+    assert wide.loc["j", "b"].startswith("66.7 (") and wide.loc["j", "all classes"] == "87.5"  # 7 of 8

@@ -21,16 +21,15 @@ def _root(tmp_path, paper=0.5, small=0.1, device="device cuda (Test GPU)"):
 def test_each_gan_is_counted_once_by_the_first_chapter_that_trains_it(tmp_path):
     est = estimate.estimate(profiles.get("cpu"), _root(tmp_path))
     ch = est["chapters"]
-    # chapter 2: 1/C (ours: Dc's own batch) with 3 seeds, 0.3 / 0.5 / 1.0, no Dc, 1/C single batch (paper's form) and
-    # the paper's λg, lr, no DiffAugment with 2 seeds each
-    assert (ch["02_class_dilution"]["GANs"], ch["02_class_dilution"]["shared"]) == (15, 0)
-    # chapter 3: 3 + 3 + 3 + 3 + BigGAN-all + oracle + the AM prior; ProbeGAN-robust's 3 are chapter 2's 1/C runs
-    assert (ch["03_table1"]["GANs"], ch["03_table1"]["shared"]) == (12, 3)
+    # chapter 2: 1/C (ours: Dc's own batch) with 5 seeds, 0.3 / 0.5 / 1.0, no Dc, 1/C single batch (paper's form) and
+    # the paper's λg, lr, no DiffAugment with 3 seeds each
+    assert (ch["02_class_dilution"]["GANs"], ch["02_class_dilution"]["shared"]) == (23, 0)
+    # chapter 3: 5 + 5 + 5 + 5 + BigGAN-all + oracle + the AM prior; ProbeGAN-robust's 5 are chapter 2's 1/C runs
+    assert (ch["03_table1"]["GANs"], ch["03_table1"]["shared"]) == (18, 5)
     assert (ch["06_ganalyze"]["GANs"], ch["06_ganalyze"]["shared"]) == (0, 1)  # Table 1's BigGAN-all
     assert (ch["08_exemplars"]["GANs"], ch["08_exemplars"]["shared"]) == (0, 2)  # Table 1's ProbeGAN rows
-    # chapter 10: k = 1, 2, 3, 5 with 2 seeds (k = 1 is Table 1's), k = 2's other class alone (the elephant page's)
-    assert (ch["10_several_targets"]["GANs"], ch["10_several_targets"]["shared"]) == (6, 4)
-    # every class with k = 5: two groups per classifier, the robust first group is the sweep's
+    # chapter 10: k = 1, 2, 3, 5 with 3 seeds (k = 1 is Table 1's), k = 2's other class alone (the elephant page's)
+    assert (ch["10_several_targets"]["GANs"], ch["10_several_targets"]["shared"]) == (9, 6)
     assert (ch["10_several_targets-memory-map"]["GANs"], ch["10_several_targets-memory-map"]["shared"]) == (3, 1)
     assert ch["04_leakage"]["hours"] == pytest.approx(2 * 600 * 0.1 / 3600)  # cpu-profile step, 600 probe steps
     assert est["scale"] == "cpu-profile"
@@ -61,3 +60,17 @@ def test_the_command_line_prints_the_bill_and_trains_nothing(capsys):
     assert main(["--profile", "gpu", "--estimate"]) == 0
     out = capsys.readouterr().out
     assert "predicted GAN training on profile 'gpu'" in out and "total" in out and "GPU-hour budget" in out
+
+
+def test_the_cpu_book_plans_the_seeds_that_decide():
+    """Issue 32's minima, read from the pages' own plans: Table 1's four main rows over >= 5 seeds,
+    every setting of chapter 2, every k of chapter 10 and every class of chapter 7 over >= 3."""
+    seeds: dict[tuple[str, str], set[int]] = {}
+    for page, g in estimate.book_gans(profiles.get("cpu")):
+        seeds.setdefault((page, g.row), set()).add(g.seed)
+    main = ("probegan-robust", "probegan-regular", "naive-robust", "naive-regular")
+    for page in ("03_table1", "03_table1-elephant"):
+        assert all(len(seeds[(page, row)]) >= 5 for row in main), page
+    for page, least in (("02_class_dilution", 3), ("10_several_targets", 3), ("07_audio", 3)):
+        rows = {row: s for (p, row), s in seeds.items() if p == page}
+        assert len(rows) > 1 and min(map(len, rows.values())) >= least, (page, rows)

@@ -57,3 +57,23 @@ def test_a_change_reaches_the_architecture_or_the_trainer(sweep):
     assert dataclasses.replace(cfg, gan=today.gan, lr_d=today.lr_d) == today
     with pytest.raises(TypeError):
         sweep.apply_changes(today, {"gan.width": 3})  # not a field: an error, not a silent no-op
+
+
+def test_the_stored_sweep_ran_every_candidate_and_its_stored_choice_is_the_rules(sweep):
+    """The sweep is complete (every candidate, every seed), the stored choice rows are the rule's
+    on those rows, and the `cpu` recipe is the one it chose (today's: no candidate's seeds apart)."""
+    import json
+
+    measured = ROOT / "benchmarks" / "measured"
+    rows = [json.loads(line) for line in (measured / "recipe_budget_cpu.jsonl").read_text().splitlines() if line]
+    ran = {(r["budget job"], r["seed"]) for r in rows if "budget job" in r}
+    assert ran == {(i, s) for i in range(len(sweep.BUDGET_JOBS)) for s in sweep.BUDGET_SEEDS}
+    result = sweep.choose([r for r in rows if "budget job" in r])
+    stored = [json.loads(line) for line in (measured / "recipe_budget_choice_cpu.jsonl").read_text().splitlines()
+              if line]
+    keep = ("budget job", "changes", "scores (per seed)", "best mean", "chosen")
+    assert [{k: r[k] for k in keep} for r in stored] == [{k: r[k] for k in keep} for r in sweep.choice_rows(result)]
+    assert result["chosen"] == {}  # so the profile's trainer is today's recipe, unchanged:
+    cpu = profiles.get("cpu").probegan
+    assert (cpu.steps, cpu.batch_size, cpu.lr_g, cpu.lr_d, cpu.d_steps, cpu.ema_decay, cpu.diffaug, cpu.gan.ch) == \
+        (700, 32, 6e-4, 6e-4, 1, 0.99, True, 16)

@@ -29,6 +29,7 @@ from ... import measure, models, viz
 from .. import paper
 from ..chapter import Chapter
 from ..compare import fmt_ci, interval
+from ..compare import real_accuracy as real_accuracy_of
 from ..profiles import PROFILES
 from ..runs import Planned, planned_probe
 
@@ -154,20 +155,9 @@ def stored_sweep(measured, classes, step: int = 600, files=SWEEP_FILES, lambda_c
 
 def real_accuracy(judges: dict, test) -> pd.DataFrame:
     """Every judge on every real test clip: per (judge, class) the clips, the share recognised (%,
-    with its Wilson 95 % interval over the clips) and the share heard as each class (%, numbers)."""
-    classes = list(test.classes)
-    out = {}
-    for j, m in judges.items():
-        heard = models.predict(m, test.images).argmax(1)
-        for t, name in enumerate(classes):
-            h = heard[test.labels == t]
-            k, n = int((h == t).sum()), len(h)
-            _, lo, hi = measure.proportion_ci(k, n)
-            out[(j, name)] = {"clips": n, "recognised (%)": 100 * k / n, "lo (%)": 100 * lo, "hi (%)": 100 * hi,
-                              **{f"heard as {c} (%)": 100 * float((h == i).sum()) / n for i, c in enumerate(classes)}}
-    frame = pd.DataFrame(out).T
-    frame.index.names = ["judge", "class"]
-    return frame
+    with its Wilson 95 % interval over the clips) and the share heard as each class (%, numbers):
+    :func:`probelib.book.compare.real_accuracy` in the chapter's words."""
+    return real_accuracy_of(judges, test.images, test.labels, list(test.classes), unit="clips", taken="heard as")
 
 
 def real_accuracy_table(rates: pd.DataFrame) -> pd.DataFrame:
