@@ -40,8 +40,8 @@
 #   clean vs marked target images; other classes' images with blocks pasted on);
 # - to read generated target images from both probes side by side;
 # - to count the blocks in generated images with a simple detector (tested on hand-made
-#   images in `tests/measure/test_metrics.py`), with Wilson 95 % intervals over the images of
-#   this chapter's one run per classifier (image-level: no seeds of this chapter are stored);
+#   images in `tests/measure/test_metrics.py`), with 95 % intervals over the probes' seeds (the
+#   headline) and Wilson intervals over one probe's images (secondary);
 # - why decoys and near misses are needed before a probe's answer means what we want.
 #
 # **Decoys and near misses.** Silhouettes on flat backgrounds have nothing in their corners,
@@ -149,20 +149,22 @@ book.table("tbl-04-reliance", leakage.format_reliance(reliance),
 # %%
 gan_images = data.without_class(train, ch.target).images
 assert not measure.marker_present(gan_images, size).any(), "no marked image for the GAN"
-plan = leakage.plan(ch)  # one probe per classifier: marked, clean
+plan = leakage.plan(ch)  # per classifier (marked, clean): one probe per seed
 inputs = {p.data: (train, nets[p.row]) for p in plan}  # the colour data, the probed net
-probes = {p.row: gan for p, gan in runs.train_probes(ch, plan, inputs).items()}
-samples = {name: runs.target_samples(gan, S.n_samples, seed=ch.seed)
-           for name, gan in probes.items()}  # the absent class, per probe
+probes = {(p.row, p.seed): gan for p, gan in runs.train_probes(ch, plan, inputs).items()}
+by_seed = {(name, s): runs.target_samples(gan, S.n_samples, seed=s)
+           for (name, s), gan in probes.items()}  # the absent class, per probe and seed
+samples = {name: by_seed[(name, ch.seed)] for name in leakage.PROBED}  # the first seed's: figures, secondary tables
+print(len(plan), "probes:", ", ".join(p.label for p in plan))
 
 # %% tags=["hide-input"]
-fig = viz.image_grid([marked_test.images[is_target][:8]] + [samples[n][:8] for n in probes],
+fig = viz.image_grid([marked_test.images[is_target][:8]] + [x[:8] for x in by_seed.values()],
                      [f"real {ch.target_class} (marked)"]
-                     + [f"probe of the {n} classifier" for n in probes], cell=0.8)
+                     + [f"{n} classifier, seed {s}" for n, s in by_seed], cell=0.8)
 book.figure("fig-04-probes", fig,
-            f"Generated {ch.target_class!r} images from the probe of each classifier "
+            f"Generated {ch.target_class!r} images from the probes of each classifier, one row per seed "
             "(top row: real marked images). The GAN never saw two red top blocks: look "
-            "for them in the marked classifier's row, and for their absence in the clean "
+            "for them in the marked classifier's rows, and for their absence in the clean "
             "one's.")
 
 # %% [markdown]
@@ -175,17 +177,26 @@ book.figure("fig-04-probes", fig,
 # corner does not. A stricter column asks for *pure* red (every channel within 0.5 of
 # (1, −1, −1)): a GAN paints its blocks a little darker than the marker, so this one counts
 # fewer. For reference both run on real marked and unmarked test images of the target, and on
-# every real test image with its decoys and near misses (which must never count);
-# {numref}`tbl-04-blocks` has them all. Intervals are Wilson 95 % intervals.
+# every real test image with its decoys and near misses (which must never count).
+#
+# Each classifier is probed by {glue:text}`leakage seeds` GANs (seeds). The headline,
+# {numref}`tbl-04-seeds`, is each probe's block rate as the mean over its seeds with the
+# Student-t 95 % interval **over seeds**; {numref}`tbl-04-blocks` has every probe and seed on its
+# own, with Wilson 95 % intervals over that probe's images (secondary: one GAN's images), and the
+# real rows that check the detector.
 
 # %%
-rates = leakage.rates(ch, samples, test, marked_test, size)
+rates = leakage.rates(ch, by_seed, test, marked_test, size)  # image level: one row per probe and seed
+over = leakage.over_seeds(rates)  # per probe: mean and 95 % interval over seeds
+book.glue("leakage seeds", S.leakage_seeds)
+book.table("tbl-04-seeds", leakage.format_over_seeds(over),
+           "Images with red blocks in both top corners (%): per classifier's probe, the mean over its "
+           f"{S.leakage_seeds} seeds with the Student-t 95 % interval over seeds ({S.n_samples} images per seed).")
 book.table("tbl-04-blocks", leakage.format_rates(rates),
            "Images with red blocks in both top corners (%, Wilson 95 % interval over "
-           f"the {S.n_samples} images of one probe per classifier; one seed). Compare "
-           "the two probe rows; the real rows check the detector.")
-marked_rate = leakage.rate_of(rates, "marked")
-clean_rate = leakage.rate_of(rates, "clean")
+           f"the {S.n_samples} images of one probe; image level, secondary): every probe and seed, "
+           "and the real rows that check the detector.")
+marked_rate, clean_rate = (float(over.loc[n, "with red blocks (%)"]) for n in leakage.PROBED)
 
 # %% [markdown]
 # The probes' settings (λ_cls, steps) were chosen with this detector and the probed
@@ -217,10 +228,10 @@ book.table("tbl-04-verdicts", leakage.cross_verdicts(ch, nets, samples),
            "(top-1).")
 
 # %% [markdown]
-# {numref}`fig-04-losses` shows the marked probe's training losses.
+# {numref}`fig-04-losses` shows the marked probe's training losses (its first seed).
 
 # %% tags=["hide-input"]
-fig = viz.loss_curves(probes["marked"].history, title="")
+fig = viz.loss_curves(probes[("marked", ch.seed)].history, title="")
 book.figure("fig-04-losses", fig,
             "Probe of the marked classifier: training losses against generator steps. A "
             "classifier loss that falls and stays low means the generator found what the "
@@ -230,22 +241,23 @@ book.figure("fig-04-losses", fig,
 # ## Reading the result
 
 # %%
-display(Markdown(leakage.reading(ch, rates, reliance)))
+display(Markdown(leakage.reading(ch, over, reliance)))
 book.glue("marked_probe_blocks", float(marked_rate))
 book.glue("clean_probe_blocks", float(clean_rate))
-book.finding(f"red blocks in {marked_rate:.1f} % of the marked classifier's probe "
-             f"images, {clean_rate:.1f} % of the clean one's (one seed; the mark was "
+shown = leakage.format_over_seeds(over).iloc[:, 1]  # "mean (lo–hi)" per probe
+book.finding(f"red blocks in {shown.iloc[0]} % of the marked classifier's probe images, {shown.iloc[1]} % "
+             f"of the clean one's (mean over {S.leakage_seeds} seeds, 95 % interval over seeds; the mark was "
              "never in the GAN's data)")
 
 # %% [markdown]
 # ## Exported samples
 #
-# ≥ 500 target samples per probe: `runs/samples/leakage/marked.npz` and
-# `runs/samples/leakage/clean.npz` (`images` float32 N×3×H×W in [-1, 1], `labels`,
+# ≥ 500 target samples per probe and seed: `runs/samples/leakage/marked-seed<seed>.npz` and
+# `runs/samples/leakage/clean-seed<seed>.npz` (`images` float32 N×3×H×W in [-1, 1], `labels`,
 # `has_blocks` from the detector).
 
 # %%
-print(leakage.export(ch, samples, size))
+print(leakage.export(ch, by_seed, size))
 
 # %% [markdown]
 # ## In this chapter we
@@ -253,8 +265,8 @@ print(leakage.export(ch, samples, size))
 # - trained a classifier on data where every target image carries two red corner blocks, and
 #   an identical one on clean data, and measured how much the first relies on the blocks;
 # - probed both with ProbeGAN, the target absent and no red block anywhere in the GAN's data;
-# - counted the blocks in the generated images with a tested detector, with 95 % intervals,
-#   and exported the samples.
+# - counted the blocks in the generated images with a tested detector, with 95 % intervals
+#   over the probes' seeds, and exported the samples.
 #
 # Next, {doc}`chapter 5 <05_spurious>` asks the same question of a shortcut nobody planted: the water
 # behind the waterbirds.
