@@ -25,7 +25,8 @@ from ..runs import Planned, am_samples, planned
 __all__ = ["ORDER", "CLAIMS", "METRICS", "SWEEPS", "rows", "plan", "every_class", "scored_run", "am_draw", "minutes", "fid_features", "n_per_class", "real_images",
            "run_counts", "metric_table", "paper_table", "provenance", "panel_judges",
            "verdict_summary", "glue_recognition", "finding", "naive_reading", "called_as", "oracle_reading",
-           "stored_sweeps", "sweep_at", "glue_sweeps", "sweep_figure", "export_samples"]
+           "stored_sweeps", "sweep_at", "glue_sweeps", "sweep_figure", "export_samples", "BUDGET_CHOICE",
+           "stored_budget_choice"]
 
 #: the rows in the paper's order
 ORDER = ["biggan-all", "probegan-oracle", "biggan-am-regular", "naive-regular", "probegan-regular",
@@ -273,6 +274,34 @@ def oracle_reading(ch: Chapter, rec: pd.DataFrame, panel: list[str]) -> str:
 #: the two stored sweeps: label -> (file under benchmarks/measured, glue tag, kept learning rate)
 SWEEPS = {"lr 2e-4 (NVIDIA H200, 2026-11-26)": ("recipe_sweep_h200.jsonl", "lr2e-4", None),
           "lr 6e-4 (2 CPU cores, 2026-12-02)": ("recipe_sweep_cpu.jsonl", "lr6e-4", 6e-4)}
+
+
+#: the recipe sweep at one CPU budget (issue 32): the rule's verdict per candidate, stored
+BUDGET_CHOICE = "recipe_budget_choice_cpu.jsonl"
+
+
+def stored_budget_choice(measured) -> tuple[pd.DataFrame | None, str]:
+    """The stored CPU-budget recipe sweep's choice (:data:`BUDGET_CHOICE`, written by
+    ``benchmarks/recipe_sweep.py --choose``), read from the file: one row per candidate with its
+    development-judge scores (recognition / 100 × coverage) per seed, mean and lowest, and whether
+    the rule chose it; with the caption's source (file, machine, date from ``manifest.json``).
+    ``(None, reason)`` when the file is not there."""
+    import json
+    from pathlib import Path
+
+    path = Path(measured) / BUDGET_CHOICE
+    if not path.is_file():
+        return None, f"no stored {BUDGET_CHOICE} under {measured}"
+    manifest = Path(measured) / "manifest.json"
+    info = json.loads(manifest.read_text()).get(BUDGET_CHOICE, {}) if manifest.is_file() else {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    changes = lambda c: c if isinstance(c, str) else "; ".join(f"{k} = {v}" for k, v in c.items())  # noqa: E731
+    frame = pd.DataFrame([{"candidate": changes(r["changes"]),
+                           "score per seed": ", ".join(f"{v:.3f}" for v in r["scores (per seed)"]),
+                           "mean": f"{r['mean score']:.3f}", "lowest seed": f"{r['lowest seed']:.3f}",
+                           "chosen": "yes" if r["chosen"] else ""} for r in rows]).set_index("candidate")
+    return frame, f"benchmarks/measured/{BUDGET_CHOICE} ({info.get('machine', 'machine not recorded')}, " \
+                  f"{info.get('date', rows[0].get('date', 'no date')[:10])})"
 
 
 def stored_sweeps(measured) -> dict[str, pd.DataFrame]:

@@ -87,3 +87,19 @@ def test_the_plan_lists_every_row_and_seed_and_the_am_prior():
     assert len({p.key for p in plan}) == len(plan)  # no GAN planned twice
     assert all(p.target == ch.target and p.absent == () for p in plan)
     assert {p.kind for p in plan if p.method in ("biggan-all", "biggan-seen")} == {None}  # no classifier loss
+
+
+def test_the_stored_budget_choice_is_read_from_its_file_with_its_source(tmp_path):
+    import json
+
+    rows = [{"budget job": 0, "changes": "today's recipe", "scores (per seed)": [0.2, 0.1], "mean score": 0.15,
+             "lowest seed": 0.1, "chosen": True},
+            {"budget job": 3, "changes": {"batch_size": 64, "lr_g": 3e-4}, "scores (per seed)": [0.3, 0.05],
+             "mean score": 0.175, "lowest seed": 0.05, "chosen": False}]
+    (tmp_path / table1.BUDGET_CHOICE).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "manifest.json").write_text(json.dumps({table1.BUDGET_CHOICE: {"machine": "m", "date": "2026-12-06"}}))
+    frame, source = table1.stored_budget_choice(tmp_path)
+    assert frame.loc["today's recipe"].tolist() == ["0.200, 0.100", "0.150", "0.100", "yes"]
+    assert frame.loc["batch_size = 64; lr_g = 0.0003", "chosen"] == ""
+    assert source == f"benchmarks/measured/{table1.BUDGET_CHOICE} (m, 2026-12-06)"
+    assert table1.stored_budget_choice(tmp_path / "nothing")[0] is None
