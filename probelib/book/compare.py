@@ -128,8 +128,6 @@ def verdicts(long: pd.DataFrame, claims: list[Claim]) -> pd.DataFrame:
     return pd.DataFrame({j: {c.text: verdict(long, c, j) for c in claims} for j in judges})
 
 
-
-
 # ---- the judges on real images -------------------------------------------------------------------
 
 def real_accuracy(judges: dict[str, nn.Module], images: torch.Tensor, labels: torch.Tensor, classes: list[str],

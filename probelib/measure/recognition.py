@@ -20,7 +20,6 @@ def recognition_rate(judge: nn.Module, images: torch.Tensor, target: int, batch_
     return hits / max(len(images), 1)
 
 
-
 @torch.no_grad()
 def confusion_counts(judge: nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int,
                      batch_size: int = 500) -> torch.Tensor:
@@ -33,6 +32,7 @@ def confusion_counts(judge: nn.Module, images: torch.Tensor, labels: torch.Tenso
     counts = torch.zeros(num_classes, num_classes, dtype=torch.long)
     counts.index_put_((labels.long().cpu(), pred), torch.ones_like(pred), accumulate=True)
     return counts
+
 
 def mean_pairwise_distance(feats: torch.Tensor) -> float:
     """Mean Euclidean distance over all distinct pairs of rows of ``feats`` ``(N, F)``."""
