@@ -107,7 +107,7 @@ real_all = table1.real_images(ch)  # every class, for the FID over all classes
 # one that misses real images of the target misses generated ones too, and every interval
 # widens with it. {numref}`tbl-03-judges-real` gives each judge's top-1 per class on the held-out
 # real test images (which no judge trained on), with Wilson 95 % intervals over the images. On
-# real {glue:text}`target name` images: development judge {glue:text}`real dev:.1f` %, the
+# real {glue:text}`target` images: development judge {glue:text}`real dev:.1f` %, the
 # panel's ViT {glue:text}`real vit:.1f` %, its HOG judge {glue:text}`real hog:.1f` %.
 
 # %%
@@ -118,7 +118,7 @@ book.table("tbl-03-judges-real", compare.real_accuracy_wide(real_rates),
            "(Wilson 95 % interval over the images), and over all classes: the ceiling its recognition of "
            "generated images is read against. The panel's settings were chosen on real images only "
            "(benchmarks/panel_judges.py), never on generated ones.")
-book.glue("target name", ch.target_class)
+book.glue("target", ch.target_class)
 for j, slug in ((runs.DEV, "dev"), ("panel: ViT", "vit"), ("panel: HOG", "hog")):
     book.glue(f"real {slug}", float(real_rates.loc[(j, ch.target_class), "recognised (%)"]))
 

@@ -211,11 +211,11 @@ marked_rate, clean_rate = (float(over.loc[n, "with red blocks (%)"]) for n in le
 # %%
 redness = {"real target, marked": marked_test.images[is_target],
            "real target, clean": test.images[is_target],
-           **{f"probe of the {n} classifier": x for n, x in samples.items()}}
+           **{leakage.probe_row(n, s): x for (n, s), x in by_seed.items()}}
 book.table("tbl-04-redness", leakage.redness(redness, size, seed=ch.seed),
            "Top-corner redness minus bottom-corner redness per image, mean (bootstrap "
-           "95 % interval over images): 0 for no red in the top corners, higher for "
-           "more.")
+           "95 % interval over the images of one row; image level, one row per probe and seed): "
+           "0 for no red in the top corners, higher for more.")
 
 # %% [markdown]
 # What does each classifier make of each probe's images ({numref}`tbl-04-verdicts`)? The probe
@@ -225,7 +225,7 @@ book.table("tbl-04-redness", leakage.redness(redness, size, seed=ch.seed),
 # %%
 book.table("tbl-04-verdicts", leakage.cross_verdicts(ch, nets, samples),
            f"% of each probe's images that each classifier calls {ch.target_class!r} "
-           "(top-1).")
+           f"(top-1; the probes of seed {ch.seed}, {S.n_samples} images each).")
 
 # %% [markdown]
 # {numref}`fig-04-losses` shows the marked probe's training losses (its first seed).

@@ -15,7 +15,6 @@ sweep read from its files); splitting it by stage is left for when the page itse
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..compare import fmt_ci, interval
 from ..compare import real_accuracy as real_accuracy_of
 from ..profiles import PROFILES
 from ..runs import Planned, planned_probe
+from ..stored import stored_rows
 
 __all__ = ["plan", "Generated", "load_corpus", "corpus_table", "example_players", "spectrogram_figure",
            "classifier_table", "SWEEP_FILES", "SWEEP_COLUMNS", "SWEEP_KEY", "stored_sweep", "real_accuracy",
@@ -126,16 +126,13 @@ def stored_sweep(measured, classes, step: int = 600, files=SWEEP_FILES, lambda_c
     its machine and date from ``manifest.json``. ``(None, reason)`` when no file is there."""
     measured = Path(measured)
     lambda_cls = PROFILES["cpu"].probegan.lambda_cls if lambda_cls is None else lambda_cls
-    manifest = measured / "manifest.json"
-    manifest = json.loads(manifest.read_text()) if manifest.is_file() else {}
     rows, sources, order = [], [], {c: i for i, c in enumerate(classes)}
     for f, name in enumerate(files):
-        if not (measured / name).is_file():
+        stored, source = stored_rows(measured, name)
+        if stored is None:
             continue
-        info = manifest.get(name, {})
-        sources.append(f"{name} ({info.get('machine', 'machine not recorded')}, {info.get('date', 'no date')})")
-        for line in (measured / name).read_text().splitlines():
-            r = json.loads(line) if line.strip() else {}
+        sources.append(source)
+        for r in stored:
             if r.get("chapter") != "audio" or r.get("step") != step:
                 continue
             changes = dict(r.get("changes", {}))

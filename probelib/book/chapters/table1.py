@@ -21,6 +21,7 @@ from ...train.gans import ProbeGANResult, sample
 from ..chapter import Chapter
 from ..compare import Claim, Run
 from ..runs import Planned, am_samples, planned
+from ..stored import stored_rows
 
 __all__ = ["ORDER", "CLAIMS", "METRICS", "SWEEPS", "rows", "plan", "every_class", "scored_run", "am_draw", "minutes", "fid_features", "n_per_class", "real_images",
            "run_counts", "metric_table", "paper_table", "provenance", "panel_judges",
@@ -286,22 +287,15 @@ def stored_budget_choice(measured) -> tuple[pd.DataFrame | None, str]:
     development-judge scores (recognition / 100 × coverage) per seed, mean and lowest, and whether
     the rule chose it; with the caption's source (file, machine, date from ``manifest.json``).
     ``(None, reason)`` when the file is not there."""
-    import json
-    from pathlib import Path
-
-    path = Path(measured) / BUDGET_CHOICE
-    if not path.is_file():
-        return None, f"no stored {BUDGET_CHOICE} under {measured}"
-    manifest = Path(measured) / "manifest.json"
-    info = json.loads(manifest.read_text()).get(BUDGET_CHOICE, {}) if manifest.is_file() else {}
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows, source = stored_rows(measured, BUDGET_CHOICE)
+    if rows is None:
+        return None, source
     changes = lambda c: c if isinstance(c, str) else "; ".join(f"{k} = {v}" for k, v in c.items())  # noqa: E731
     frame = pd.DataFrame([{"candidate": changes(r["changes"]),
                            "score per seed": ", ".join(f"{v:.3f}" for v in r["scores (per seed)"]),
                            "mean": f"{r['mean score']:.3f}", "lowest seed": f"{r['lowest seed']:.3f}",
                            "chosen": "yes" if r["chosen"] else ""} for r in rows]).set_index("candidate")
-    return frame, f"benchmarks/measured/{BUDGET_CHOICE} ({info.get('machine', 'machine not recorded')}, " \
-                  f"{info.get('date', rows[0].get('date', 'no date')[:10])})"
+    return frame, "benchmarks/measured/" + source
 
 
 def stored_sweeps(measured) -> dict[str, pd.DataFrame]:
