@@ -58,7 +58,7 @@ nets = runs.classifiers(ch)
 judges = runs.judges(ch, nets)  # the development judge and the reporting panel
 fid_feats = table1.fid_features(ch, nets, fid_extractor, inception_weights)
 real_target = runs.real_target_images(ch)  # evaluation only
-real_all = table1.real_images(ch)  # every class, for the FID over all classes
+real_all = table1.real_features(ch, fid_feats)  # every class's real images, as FID features (read once)
 
 # %% [markdown]
 # ## The methods

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..core.stats import mean_ci, proportion_ci
-from ..measure.panel import HIGHER_IS_BETTER, RANGE, judge_metrics
+from ..measure.panel import HIGHER_IS_BETTER, RANGE, judge_metrics, real_features
 from ..measure.recognition import confusion_counts
 
 __all__ = ["Run", "score_runs", "interval", "summarise", "Claim", "verdict", "verdicts", "fmt_ci", "real_accuracy",
@@ -36,12 +36,14 @@ class Run:
 
 def score_runs(runs: list[Run], judges: dict[str, nn.Module], real: torch.Tensor, target: int) -> pd.DataFrame:
     """The long table: one line per (row, seed, judge) with every metric of
-    :func:`~probelib.measure.panel.judge_metrics` and the run's extra columns."""
+    :func:`~probelib.measure.panel.judge_metrics` and the run's extra columns. Each judge reads
+    the real images once for all runs."""
+    f_real = {name: real_features(judge, real) for name, judge in judges.items()}
     lines = []
     for r in runs:
         for name, judge in judges.items():
-            lines.append({"row": r.row, "seed": r.seed, "judge": name, **judge_metrics(judge, r.fake, real, target),
-                          **r.extra})
+            lines.append({"row": r.row, "seed": r.seed, "judge": name,
+                          **judge_metrics(judge, r.fake, real, target, real_features=f_real[name]), **r.extra})
     return pd.DataFrame(lines)
 
 

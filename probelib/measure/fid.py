@@ -18,7 +18,8 @@ from torch import nn
 
 from ..core.hashing import weights_hash
 
-__all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "fid_extractor", "features", "fid", "kid",
+__all__ = ["Provenance", "JudgeFeatures", "InceptionFeatures", "Given", "fid_extractor", "features", "extract", "fid",
+           "kid",
            "provenance", "KID_SUBSETS", "KID_SUBSET_SIZE", "INCEPTION_FILE", "INCEPTION_URL", "INCEPTION_ENV"]
 
 KID_SUBSETS, KID_SUBSET_SIZE = 50, 500  # KID: 50 subsets of (at most) 500 images per side
@@ -133,6 +134,27 @@ def fid_extractor(kind: str, judge: nn.Module, inception_weights: str | os.PathL
 def features(extractor: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Extractor features of ``images`` ``(N, C, H, W)`` in [-1, 1]: ``(N, F)`` on CPU."""
     return torch.cat([extractor(images[i : i + batch_size]).float().cpu() for i in range(0, len(images), batch_size)])
+
+
+class Given(nn.Module):
+    """Features extracted already (by :func:`extract`), as a torchmetrics "extractor": the
+    identity, with their width. One extraction then serves FID, KID and coverage, and the real
+    images' features serve every run scored against them."""
+
+    def __init__(self, num_features: int):
+        super().__init__()
+        self.num_features = int(num_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+@torch.no_grad()
+def extract(extractor: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The features FID and KID read, kept as the extractor returns them (double, on CPU), in
+    the batches :func:`fid` would use: ``fid(f_real, f_fake, Given(F))`` on them equals
+    ``fid(real, fake, extractor)``."""
+    return torch.cat([extractor(images[i : i + batch_size]).double().cpu() for i in range(0, len(images), batch_size)])
 
 
 def fid(real: torch.Tensor, fake: torch.Tensor, extractor: nn.Module, batch_size: int = 500) -> float:

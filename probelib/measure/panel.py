@@ -10,11 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .fid import JudgeFeatures, features, fid, kid
+from .fid import Given, JudgeFeatures, extract, fid, kid
 from .prdc import prdc
 from .recognition import recognition_rate
 
-__all__ = ["judge_metrics", "panel_metrics", "METRICS", "HIGHER_IS_BETTER", "RANGE"]
+__all__ = ["judge_metrics", "real_features", "panel_metrics", "METRICS", "HIGHER_IS_BETTER", "RANGE"]
 
 #: the columns of :func:`judge_metrics`, in order
 METRICS = ("recognition (%)", "intra-FID", "KID", "precision", "recall", "density", "coverage")
@@ -26,14 +26,23 @@ RANGE = {"recognition (%)": (0.0, 100.0), "intra-FID": (0.0, float("inf")), "pre
          "recall": (0.0, 1.0), "density": (0.0, float("inf")), "coverage": (0.0, 1.0)}
 
 
-def judge_metrics(judge: nn.Module, fake: torch.Tensor, real: torch.Tensor, target: int) -> dict[str, float]:
+def real_features(judge: nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """The judge's features of the real images, extracted once for every run scored against them
+    (``real_features=`` of :func:`judge_metrics`)."""
+    return extract(JudgeFeatures(judge), real)
+
+
+def judge_metrics(judge: nn.Module, fake: torch.Tensor, real: torch.Tensor, target: int,
+                  real_features: torch.Tensor | None = None) -> dict[str, float]:
     """One judge's verdict on generated target images ``fake`` against real target images ``real``
     (evaluation only): recognition (%), intra-FID, KID and precision / recall / density /
-    coverage (k = 5), all in the judge's feature space."""
-    ext = JudgeFeatures(judge)
-    f_real, f_fake = features(ext, real), features(ext, fake)
-    return {"recognition (%)": 100 * recognition_rate(judge, fake, target), "intra-FID": fid(real, fake, ext),
-            "KID": kid(real, fake, ext)[0], **prdc(f_real, f_fake)}
+    coverage (k = 5), all in the judge's feature space. Each image's features are extracted
+    once; ``real_features`` (from :func:`real_features`) skips the real images' extraction."""
+    f_real = extract(JudgeFeatures(judge), real) if real_features is None else real_features
+    f_fake = extract(JudgeFeatures(judge), fake)
+    given = Given(f_real.shape[1])
+    return {"recognition (%)": 100 * recognition_rate(judge, fake, target), "intra-FID": fid(f_real, f_fake, given),
+            "KID": kid(f_real, f_fake, given)[0], **prdc(f_real.float(), f_fake.float())}
 
 
 def panel_metrics(judges: dict[str, nn.Module], fake: torch.Tensor, real: torch.Tensor, target: int

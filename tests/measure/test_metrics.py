@@ -258,3 +258,51 @@ def test_prdc_is_the_package_s_numbers_without_joblib_workers(monkeypatch):
 
     monkeypatch.setattr(joblib.Parallel, "__call__", no_workers)
     assert prdc(real, fake) == pytest.approx(expected, abs=1e-9)
+
+
+class SmallJudge(nn.Module):
+    """A nonlinear judge (a conv, then a linear read-out) for the extract-once tests."""
+
+    feature_dim = 6
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = nn.Conv2d(1, 6, 3)
+        self.head = nn.Linear(6, 3)
+
+    def features(self, x):
+        return torch.tanh(self.conv(x)).mean((2, 3))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def test_fid_and_kid_on_extracted_features_equal_them_on_images():
+    """One extraction (``extract`` + ``Given``) gives the FID and KID the images give, over
+    more than one batch of 500 (1,200 real, 700 generated)."""
+    g = torch.Generator().manual_seed(4)
+    real, fake = torch.randn(1200, 1, 6, 6, generator=g), torch.randn(700, 1, 6, 6, generator=g) * 1.3 + 0.2
+    ext = measure.JudgeFeatures(SmallJudge())
+    f_real, f_fake = measure.extract(ext, real), measure.extract(ext, fake)
+    assert f_real.dtype == torch.float64 and f_real.shape == (1200, 6)
+    given = measure.Given(6)
+    assert measure.fid(f_real, f_fake, given) == pytest.approx(measure.fid(real, fake, ext), rel=1e-9)
+    assert measure.kid(f_real, f_fake, given)[0] == pytest.approx(measure.kid(real, fake, ext)[0], rel=1e-9)
+    assert measure.fid(real, fake, ext) > 1e-3  # the two sets differ: the equality is not 0 == 0
+
+
+def test_judge_metrics_reads_given_real_features_like_the_images():
+    g = torch.Generator().manual_seed(5)
+    real, fake = torch.randn(300, 1, 6, 6, generator=g), torch.randn(200, 1, 6, 6, generator=g) + 0.3
+    judge = SmallJudge()
+    plain = measure.judge_metrics(judge, fake, real, target=1)
+    ext = measure.JudgeFeatures(judge)
+    by_hand = {"intra-FID": measure.fid(real, fake, ext), "KID": measure.kid(real, fake, ext)[0],
+               **measure.prdc(measure.features(ext, real), measure.features(ext, fake))}
+    for key, value in by_hand.items():  # each metric as the images give it, one extractor call each
+        assert plain[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+    given = measure.judge_metrics(judge, fake, real, target=1, real_features=measure.real_features(judge, real))
+    assert given == pytest.approx(plain, rel=1e-12)
+    other = measure.judge_metrics(judge, fake, real[:150], target=1, real_features=measure.real_features(judge, real[150:]))
+    assert other["intra-FID"] != plain["intra-FID"]  # the given features are what it reads

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ... import data as datamod
-from ...measure.panel import RANGE, judge_metrics
+from ...measure.panel import RANGE, judge_metrics, real_features
 from ...measure.recognition import recognition_rate
 from ...train.gans import ProbeGANResult, sample
 from ...train.jobs import gan_cached
@@ -105,7 +105,7 @@ def score(ch: Chapter, results: dict[tuple, ProbeGANResult], judges: dict[str, n
     :func:`~probelib.measure.panel.judge_metrics` against that class's real images (evaluation
     only), the GAN's training minutes and the minutes per probed class. ``export``: write each
     class's samples to ``<run_dir>/samples/<export>/k<k>-s<seed>-<class>.npz``."""
-    lines = []
+    lines, f_real = [], {}  # each judge's features of each class's real images, read once
     for key, res in results.items():
         k, seed = key[:2]
         minutes = res.seconds_per_step * res.config.steps / 60
@@ -115,8 +115,11 @@ def score(ch: Chapter, results: dict[tuple, ProbeGANResult], judges: dict[str, n
                 datamod.save_samples(ch.samples_dir(export) / f"k{k}-s{seed}-{name}.npz", fake, c)
             real = everything.images[everything.labels == c]
             for judge_name, judge in judges.items():
+                if (judge_name, c) not in f_real:
+                    f_real[judge_name, c] = real_features(judge, real)
                 lines.append({"k": k, "seed": seed, "class": name, "judge": judge_name,
-                              **judge_metrics(judge, fake, real, c), "GAN min": minutes, "min per class": minutes / k})
+                              **judge_metrics(judge, fake, real, c, real_features=f_real[judge_name, c]),
+                              "GAN min": minutes, "min per class": minutes / k})
     return pd.DataFrame(lines)
 
 

@@ -16,14 +16,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ...measure.fid import fid
+from ...measure.fid import Given, extract, fid
 from ...train.gans import ProbeGANResult, sample
 from ..chapter import Chapter
 from ..compare import Claim, Run
 from ..runs import Planned, am_samples, planned
 from ..stored import stored_rows
 
-__all__ = ["ORDER", "CLAIMS", "METRICS", "SWEEPS", "rows", "plan", "every_class", "scored_run", "am_draw", "minutes", "fid_features", "n_per_class", "real_images",
+__all__ = ["ORDER", "CLAIMS", "METRICS", "SWEEPS", "rows", "plan", "every_class", "scored_run", "am_draw", "minutes", "fid_features", "n_per_class", "real_images", "real_features",
            "run_counts", "metric_table", "paper_table", "provenance", "panel_judges",
            "verdict_summary", "glue_recognition", "finding", "naive_reading", "called_as", "oracle_reading",
            "stored_sweeps", "sweep_at", "glue_sweeps", "sweep_figure", "export_samples", "BUDGET_CHOICE",
@@ -81,8 +81,10 @@ def every_class(ch: Chapter, gan: ProbeGANResult, seed: int) -> torch.Tensor:
 def scored_run(row: str, seed: int, fake: torch.Tensor, fake_all: torch.Tensor | None, real_all: torch.Tensor,
                fid_features: nn.Module, minutes: float) -> Run:
     """One run of a row: its target images, and the FID over all classes (NaN where the method
-    draws only the target) and the training minutes as extra columns."""
-    fid_all = fid(real_all, fake_all, fid_features) if fake_all is not None else float("nan")
+    draws only the target) and the training minutes as extra columns. ``real_all``: the FID
+    features of the real images of every class (:func:`real_features`, read once for all runs)."""
+    fid_all = (fid(real_all, extract(fid_features, fake_all), Given(real_all.shape[1])) if fake_all is not None
+               else float("nan"))
     return Run(row, seed, fake, {"FID (all)": fid_all, "train min": minutes})
 
 
@@ -123,6 +125,12 @@ def real_images(ch: Chapter) -> torch.Tensor:
     full = ch.load("all")
     pick = torch.randperm(len(full), generator=torch.Generator().manual_seed(ch.seed))
     return full.images[pick[: n_per_class(ch) * len(ch.classes)]]
+
+
+def real_features(ch: Chapter, fid_features: nn.Module) -> torch.Tensor:
+    """The FID features of :func:`real_images`: the reference of every run's FID over all
+    classes, extracted once."""
+    return extract(fid_features, real_images(ch))
 
 
 def run_counts(long: pd.DataFrame) -> pd.DataFrame:
