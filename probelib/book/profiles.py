@@ -33,6 +33,7 @@ class ShortcutConfig:
     background: ClassifierConfig = ClassifierConfig()  # ch. 5: predicts the background, not the class
     probe_steps: int = 700  # generator steps of each probe (the profile's ProbeGAN trainer otherwise)
     leakage_seeds: int = 3  # ch. 4: probes (seeds) per classifier; its headline is the mean over them
+    spurious_seeds: int = 3  # ch. 5: probes (seeds) per classifier, ERM and DRO; its headline is the mean over them
     marker_size: int = 8  # red blocks in pixels at 32×32 (the paper: 8×8)
     decoy_fraction: float = 0.5  # share of images (all classes) with non-red corner blocks (ch. 4)
     near_miss_fraction: float = 0.25  # share of images (all classes) with red in another shape or place (ch. 4)
@@ -232,7 +233,7 @@ _SMOKE = Profile(
                                                      adv_steps=2),
                             background=ClassifierConfig(width=8, epochs=1, batch_size=64, train_limit=256),
                             probe_steps=3, spurious_scale=0.02, n_samples=24, window_images=32, window_steps=5,
-                            leakage_seeds=2),
+                            leakage_seeds=2, spurious_seeds=2),
     ganalyze=GANalyzeSettings(train=GANalyzeConfig(steps=3, batch_size=4), directions=2, area_steps=3, n_seeds=3),
     audio=AudioSettings(corpus=AudioConfig(clips_per_class=12, griffin_lim_iters=4),
                         classifier=ClassifierConfig(width=8, epochs=1, batch_size=16, augment=False, adv_steps=2),

@@ -8,6 +8,7 @@ reads them); :func:`rate_table` and friends turn them into the book's formatted 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -17,10 +18,12 @@ from ... import data as datamod
 from ... import measure, models
 from ...train.classifier import load_or_train_classifier
 from ..chapter import Chapter
+from ..compare import fmt_ci, interval
 from ..runs import Planned, planned_probe
 
 __all__ = ["N_SWEEP_IMAGES", "PROBED", "plan", "load_splits", "group_table", "accuracies", "accuracy_table", "dro_weights",
-           "background_classifier", "water_rates", "graded_measures", "judge_rates", "rate_table",
+           "background_classifier", "JUDGES", "water_calls", "seed_rates", "over_seeds", "apart", "over_seeds_table",
+           "headline", "over_seeds_sentence", "water_rates", "graded_measures", "judge_rates", "rate_table",
            "graded_table", "load_stored_seeds", "seed_tables", "seed_comparisons", "comparison_sentence",
            "seeds_summary", "stored_eta_table",
            "reading"]
@@ -34,12 +37,13 @@ PROBED = ("ERM", "DRO")
 
 
 def plan(ch: Chapter) -> list[Planned]:
-    """The chapter's two probes: ProbeGAN on the other class's birds on their own background, the
+    """The chapter's probes: ProbeGAN on the other class's birds on their own background, the
     target absent, probing the ERM and the DRO classifier with the profile's
-    ``shortcut.spurious_lambda_cls`` (data ``spurious-erm-<target>`` / ``spurious-dro-<target>``)."""
-    lam = ch.profile.shortcut.spurious_lambda_cls
-    return [planned_probe(ch, name, f"spurious-{name.lower()}-{ch.target_class}", ch.target, ch.seed,
-                          lambda_cls=lam) for name in PROBED]
+    ``shortcut.spurious_lambda_cls`` (data ``spurious-erm-<target>`` / ``spurious-dro-<target>``),
+    each for ``shortcut.spurious_seeds`` seeds ``ch.seed``, ``ch.seed + 1``, …"""
+    S = ch.profile.shortcut
+    return [planned_probe(ch, name, f"spurious-{name.lower()}-{ch.target_class}", ch.target, ch.seed + i,
+                          lambda_cls=S.spurious_lambda_cls) for name in PROBED for i in range(S.spurious_seeds)]
 
 
 def load_splits(ch: Chapter) -> tuple[datamod.waterbirds.SpuriousSet, datamod.waterbirds.SpuriousSet]:
@@ -190,6 +194,78 @@ def graded_table(graded: pd.DataFrame) -> pd.DataFrame:
                                         for m, lo, hi in zip(g["blue − red tint"], g["tint low"], g["tint high"])]
     out.index.name = "images scored"
     return out
+
+
+# ---- this run's probes over their seeds (the chapter's headline) --------------------------
+
+#: the three judges of a probe's background, as the over-seeds table names them
+JUDGES = ("background classifier: on water (%)", "colour judge: water-coloured (%)",
+          "window judge: showing water (%)")
+
+
+def water_calls(bg_net, colour_threshold: float, patch_net, window_threshold: float
+                ) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """The three judges as ``{name: images -> one bool per image}`` (the rules of the chapter's
+    image-level tables): the background classifier says water; more than ``colour_threshold`` of
+    the pixels are water-coloured; more than ``window_threshold`` of the 8×8 windows are water."""
+    water = datamod.waterbirds.PLACES.index("water")
+    return {JUDGES[0]: lambda x: models.predict(bg_net.model, x).argmax(1) == water,
+            JUDGES[1]: lambda x: measure.water_colour(x) > colour_threshold,
+            JUDGES[2]: lambda x: measure.water_share(patch_net, x) > window_threshold}
+
+
+def seed_rates(by_seed: dict[tuple[str, int], torch.Tensor],
+               calls: dict[str, Callable[[torch.Tensor], torch.Tensor]]) -> pd.DataFrame:
+    """Per probe and seed (``by_seed`` keyed ``(probe, seed)``; rows in that order): the % of its
+    images each judge of ``calls`` (:func:`water_calls`) calls water."""
+    rows = {key: {name: 100 * float(call(x).float().mean()) for name, call in calls.items()}
+            for key, x in by_seed.items()}
+    out = pd.DataFrame(rows).T
+    out.index.names = ["probe", "seed"]
+    return out
+
+
+def over_seeds(per_seed: pd.DataFrame) -> dict[str, dict[str, tuple[float, float, float, int]]]:
+    """``{probe: {judge: (mean, low, high, seeds)}}``: each judge's rate (:func:`seed_rates`) as
+    the mean over the probe's seeds with its Student-t 95 % interval **over seeds**, cut to 0–100 %."""
+    return {probe: {j: interval(per_seed.xs(probe, level="probe")[j].tolist(), (0.0, 100.0))
+                    for j in per_seed.columns}
+            for probe in dict.fromkeys(per_seed.index.get_level_values("probe"))}
+
+
+def apart(summary: dict, judge: str) -> bool:
+    """ERM's probe called water more often than DRO's by ``judge`` with the intervals over seeds apart."""
+    return summary["ERM"][judge][1] > summary["DRO"][judge][2]
+
+
+def over_seeds_table(summary: dict) -> pd.DataFrame:
+    """:func:`over_seeds` formatted: one row per probe, the seeds and each judge's
+    ``"mean (low–high)"``."""
+    out = pd.DataFrame({f"probe of {p}": {"seeds": str(next(iter(j.values()))[3]),
+                                          **{f"{name[:-4]} (%, mean over seeds, 95 % CI)": fmt_ci(*v)
+                                             for name, v in j.items()}}
+                        for p, j in summary.items()}).T
+    out.index.name = "images of"
+    return out
+
+
+def headline(summary: dict, judge: str) -> str:
+    """One judge's over-seeds verdict: ``"ERM 44.8 (30.1–59.5) % vs DRO 1.2 (0.0–3.0) %, apart"``."""
+    e, d = summary["ERM"][judge], summary["DRO"][judge]
+    return (f"{judge.split(': ')[1][:-4]} ERM {fmt_ci(*e)} % vs DRO {fmt_ci(*d)} % "
+            f"({'intervals over seeds apart' if apart(summary, judge) else 'intervals over seeds overlap'})")
+
+
+def over_seeds_sentence(summary: dict, target_class: str) -> str:
+    """The headline read from :func:`over_seeds`: for each judge, apart or not."""
+    n = next(iter(summary["ERM"].values()))[3]
+    parts = []
+    for j in JUDGES:
+        e, d = summary["ERM"][j], summary["DRO"][j]
+        verdict = "apart" if apart(summary, j) else "overlapping"
+        parts.append(f"{j.split(':')[0]}: ERM {fmt_ci(*e)} % vs DRO {fmt_ci(*d)} % ({verdict})")
+    return (f"Over {n} probe seeds of each classifier, the share of generated {target_class}s called water, "
+            f"with 95 % intervals over seeds — " + "; ".join(parts) + ".")
 
 
 # ---- the stored seeds ---------------------------------------------------------------------

@@ -119,8 +119,37 @@ def test_reading_decides_by_the_intervals():
 def test_plan_lists_the_erm_and_dro_probes_with_the_profiles_lambda():
     ch = describe(profile="smoke", dataset="waterbirds", target_class="waterbird", seed=1)
     plan = spurious.plan(ch)
-    assert [p.row for p in plan] == ["ERM", "DRO"]
-    assert [p.data for p in plan] == ["spurious-erm-waterbird", "spurious-dro-waterbird"]
     S = ch.profile.shortcut
-    assert {(p.seed, p.target, p.steps) for p in plan} == {(1, ch.target, S.probe_steps)}
+    assert S.spurious_seeds == 2
+    assert [(p.row, p.seed) for p in plan] == [("ERM", 1), ("ERM", 2), ("DRO", 1), ("DRO", 2)]
+    assert [p.data for p in plan] == ["spurious-erm-waterbird"] * 2 + ["spurious-dro-waterbird"] * 2
+    assert {(p.target, p.steps) for p in plan} == {(ch.target, S.probe_steps)}
     assert {p.changes for p in plan} == {(("lambda_cls", S.spurious_lambda_cls),)}
+    assert len({p.label for p in plan}) == 4  # four GANs, none read from another's cache entry
+
+
+def test_rates_over_seeds_are_each_probes_share_then_a_t_interval_over_seeds():
+    """Hand values: a judge that calls an image water when its first pixel is positive."""
+    def images(k, n=10):  # k of n images called water
+        x = -torch.ones(n, 3, 2, 2)
+        x[:k, 0, 0, 0] = 1.0
+        return x
+
+    by_seed = {("ERM", 0): images(8), ("ERM", 1): images(6), ("ERM", 2): images(7),
+               ("DRO", 0): images(1), ("DRO", 1): images(0), ("DRO", 2): images(2)}
+    calls = {j: (lambda x: x[:, 0, 0, 0] > 0) for j in spurious.JUDGES}
+    rates = spurious.seed_rates(by_seed, calls)
+    assert rates.loc[("ERM", 1), spurious.JUDGES[0]] == pytest.approx(60.0)
+    assert list(rates.index) == list(by_seed)
+    summary = spurious.over_seeds(rates)
+    m, lo, hi, n = summary["ERM"][spurious.JUDGES[1]]
+    half = 4.3027 * 10.0 / 3 ** 0.5  # t(0.975, 2) × sd (10 points) / √3
+    assert (m, n) == (pytest.approx(70.0), 3) and lo == pytest.approx(70 - half, abs=0.01) and hi == pytest.approx(70 + half, abs=0.01)
+    assert summary["DRO"][spurious.JUDGES[0]][1] == 0.0  # cut at 0 %
+    assert spurious.apart(summary, spurious.JUDGES[2])
+    table = spurious.over_seeds_table(summary)
+    assert list(table.index) == ["probe of ERM", "probe of DRO"] and set(table["seeds"]) == {"3"}
+    assert "intervals over seeds apart" in spurious.headline(summary, spurious.JUDGES[1])
+    close = spurious.over_seeds(spurious.seed_rates({**by_seed, ("DRO", 2): images(9)}, calls))
+    assert not spurious.apart(close, spurious.JUDGES[0])
+    assert "overlapping" in spurious.over_seeds_sentence(close, "waterbird")
