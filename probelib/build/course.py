@@ -25,7 +25,7 @@ from pathlib import Path
 from ..core.errors import UserError
 
 __all__ = ["Exercise", "CourseError", "exercises", "solution_ranges", "strip_solutions", "strip_exercises",
-           "relabel", "retitle", "record_cost", "load_costs", "cost_header", "solution_markers", "find_leaks", "HEADER_TAG",
+           "relabel", "retitle", "record_cost", "record_book", "load_costs", "cost_header", "solution_markers", "find_leaks", "HEADER_TAG",
            "LEVELS", "EXERCISES_HEADING"]
 
 EXERCISES_HEADING = "## Exercises"
@@ -180,6 +180,19 @@ def record_cost(costs: dict, chapter: str, entry: dict, trained: int) -> dict:
     slot[f"{entry.get('profile')}/{kind}/{state}"] = {
         "seconds": entry["seconds"], "device": entry.get("device"), "trained": trained,
         "date": str(entry.get("finished", ""))[:10], "commit": entry.get("git_commit")}
+    return costs
+
+
+def record_book(costs: dict, profile: str, device: str, seconds: float, chapters: int, trained: int,
+                empty_cache: bool, date: str, commit: str | None) -> dict:
+    """Keep the latest whole-book run (every chapter and variant page, one command) per
+    (profile, device kind, cache state): ``cold`` when it started from an empty run cache (the
+    budget's measure), ``warm`` when it trained nothing, else ``partial``."""
+    kind = "gpu" if str(device).startswith("cuda") else "cpu"
+    state = "cold" if empty_cache else "warm" if trained == 0 else "partial"
+    costs.setdefault("book", {})[f"{profile}/{kind}/{state}"] = {
+        "seconds": round(seconds, 1), "device": device, "pages": chapters, "trained": trained, "date": date[:10],
+        "commit": commit}
     return costs
 
 

@@ -345,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         for src, params in [(s, overrides) for s in wanted] + [(s, p) for _, s, p in extra]:
             check_chapter(src, params)  # every chapter's parameters before any kernel starts
         runs = [(s.stem, s, overrides, True) for s in wanted] + [(n, s, p, False) for n, s, p in extra]
+        # the whole book in one command: its wall time is the budget's measure (cold from an empty cache)
+        whole, empty, started, trained = not args.only and args.profile not in CHECKS, not _cache_files(
+            root, overrides), time.monotonic(), 0
         for name, src, params, figure in runs:
             variant = None if figure else name.split("-", 1)[-1]
             entry = execute_chapter(src, root / "book" / "chapters" / f"{name}.ipynb", params, root, figure, variant)
@@ -355,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
             if entry["profile"] not in CHECKS:  # the cost header of the chapter's page
                 costs = course.record_cost(course.load_costs(root), name, entry, entry["trained"])
                 (root / course.COSTS).write_text(json.dumps(costs, indent=2) + "\n")
+            trained += entry["trained"]
+        if whole and runs:
+            costs = course.record_book(course.load_costs(root), args.profile, _device(), time.monotonic() - started,
+                                       len(runs), trained, empty, datetime.now(timezone.utc).isoformat(),
+                                       _git_commit(root))
+            (root / course.COSTS).write_text(json.dumps(costs, indent=2) + "\n")
         _write_pages(root, run_dir, sources, args.profile, executed=bool(runs))
         if not args.no_build:
             html = build_book(root, [s.stem for s in sources] + list(VARIANTS), args.edition,

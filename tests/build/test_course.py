@@ -229,6 +229,18 @@ def test_the_cost_header_states_cold_warm_and_gpu_from_the_costs():
     assert "not measured yet" in course.cost_header("99_new", {})
 
 
+def test_the_whole_books_record_names_its_cache_state():
+    costs = {}
+    for trained, empty, state in ((30, True, "cold"), (0, False, "warm"), (4, False, "partial"), (0, True, "cold")):
+        course.record_book(costs, "cpu", "cpu (2 cores, 2 torch threads)", 100.0 + trained, 12, trained, empty,
+                           "2026-12-06T20:00:00+00:00", "abc1234")
+        assert costs["book"][f"cpu/cpu/{state}"]["trained"] == trained
+    assert costs["book"]["cpu/cpu/cold"] == {"seconds": 100.0, "device": "cpu (2 cores, 2 torch threads)", "pages": 12,
+                                             "trained": 0, "date": "2026-12-06", "commit": "abc1234"}  # the latest
+    course.record_book(costs, "gpu", "cuda (NVIDIA H100)", 50.0, 12, 30, True, "2026-12-07", None)
+    assert "gpu/gpu/cold" in costs["book"]
+
+
 def test_the_launch_link_is_an_nbgitpuller_link_to_the_chapter_source():
     ext = editions._extension(ROOT)
     assert ext.launch_url("https://hub.example.edu/", "https://git.example.edu/course/probelib.git", "spring",

@@ -73,3 +73,15 @@ def test_update_readme_keeps_the_finding_of_a_chapter_the_ledger_did_not_run(tmp
     assert ("| [2 · Class dilution](notebooks/02_class_dilution.py) | kept finding "
             "*(cpu, 2026-11-02, 4 min)* |") in text
     assert "| [3 · Table 1](notebooks/03_table1.py) | — (not built on `cpu` yet) |" in text
+
+
+def test_the_results_page_says_when_the_whole_book_was_never_timed(tmp_path):
+    root = _root(tmp_path)
+    assert "Never timed end to end yet" in results.results_page(LEDGER, root)
+    (root / "book").mkdir()
+    (root / "book" / "costs.json").write_text(json.dumps({"chapters": {}, "book": {"cpu/cpu/cold": {
+        "seconds": 9000.0, "device": "cpu (2 cores)", "pages": 12, "trained": 140, "date": "2026-12-07",
+        "commit": "abc1234"}}}))
+    page = results.results_page(LEDGER, root)
+    assert "| cpu/cpu/cold | 2.5 | 12 | 140 | cpu (2 cores) | 2026-12-07 | abc1234 |" in page
+    assert "Never timed" not in page

@@ -62,6 +62,31 @@ def test_good_chapter_is_recorded_in_the_ledger(tmp_path, monkeypatch):
     assert any("seed is 3" in "".join(o.get("text", "")) for c in executed.cells for o in c.get("outputs", []))
 
 
+def test_a_run_of_every_chapter_records_the_whole_books_time_and_cache_state(tmp_path, monkeypatch):
+    """The budget's measure: one command, every chapter, from an empty cache (``cold``); a second
+    run with the cache filled is ``warm``; a run of chosen chapters (--only) is not the book."""
+    import json
+
+    root = _project(tmp_path, GOOD)
+    monkeypatch.setenv("PROBELIB_ROOT", str(root))
+    assert run.main(["--profile", "cpu", "--no-build"]) == 0
+    book = json.loads((root / "book" / "costs.json").read_text())["book"]
+    assert list(book) == ["cpu/cpu/cold"] and book["cpu/cpu/cold"]["pages"] == 1
+    seconds = book["cpu/cpu/cold"]["seconds"]
+    assert seconds >= json.loads((root / "book" / "costs.json").read_text())["chapters"]["01_demo"]["cpu/cpu/warm"][
+        "seconds"] > 0  # the book's time holds its chapters'
+    assert "## The whole book" in (page := (root / "book" / "results.md").read_text()) and "| cpu/cpu/cold |" in page
+    (root / "runs" / "cache").mkdir(parents=True, exist_ok=True)
+    (root / "runs" / "cache" / "gan-x.safetensors").write_bytes(b"")
+    assert run.main(["--profile", "cpu", "--no-build", "--only", "01_demo"]) == 0
+    assert list(json.loads((root / "book" / "costs.json").read_text())["book"]) == ["cpu/cpu/cold"]
+    assert run.main(["--profile", "cpu", "--no-build"]) == 0
+    book = json.loads((root / "book" / "costs.json").read_text())["book"]
+    assert set(book) == {"cpu/cpu/cold", "cpu/cpu/warm"} and book["cpu/cpu/cold"]["seconds"] == seconds
+    assert run.main(["--profile", "smoke", "--no-build", "--run-dir", "elsewhere"]) == 0  # checks are not the book
+    assert set(json.loads((root / "book" / "costs.json").read_text())["book"]) == {"cpu/cpu/cold", "cpu/cpu/warm"}
+
+
 def test_bad_override_fails_before_any_kernel_starts(tmp_path, monkeypatch, capsys):
     root = _project(tmp_path, GOOD)
     monkeypatch.setenv("PROBELIB_ROOT", str(root))
