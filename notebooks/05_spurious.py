@@ -127,7 +127,7 @@ book.glue("target place", PLACES[ch.target])
 book.glue("probe seeds", S.spurious_seeds)
 book.glue("probe seed list", ", ".join(str(ch.seed + i) for i in range(S.spurious_seeds)))
 image_level = (f"Image level: seed {ch.seed}'s probes, intervals over one probe's {S.n_samples} images "
-               "(over seeds: tbl-05-over-seeds). ")
+               "(the interval over seeds is the headline table, in Over the probes' seeds). ")
 
 # %% [markdown]
 # ## Probing both classifiers
