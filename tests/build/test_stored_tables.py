@@ -77,6 +77,7 @@ def shown_rows(frame) -> list[dict[str, str]]:
 # ---- every chapter function that reads a stored file is checked --------------------------------------
 
 CHECKED = {"audio.stored_sweep", "spurious.load_stored_seeds", "spurious.stored_eta_table", "table1.stored_sweeps",
+           "table1.stored_budget_choice",
            "probe_your_model.stored_sweep"}
 
 
@@ -85,8 +86,9 @@ def _readers() -> set[str]:
     out = set()
     for path in CHAPTERS.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.FunctionDef) and any(
-                    isinstance(n, ast.Attribute) and n.attr == "loads" for n in ast.walk(node)):
+            if isinstance(node, ast.FunctionDef) and any(  # parses JSON itself, or through book.stored
+                    isinstance(n, ast.Attribute) and n.attr == "loads" or isinstance(n, ast.Name) and n.id ==
+                    "stored_rows" for n in ast.walk(node)):
                 out.add(f"{path.stem}.{node.name}")
     return out
 
@@ -236,6 +238,18 @@ def test_chapter_3s_stored_sweeps_are_rows_of_their_files():
         stored = [{k: v for k, v in r.items() if k != "file"} for r in records(name)]
         shown = [{k: v for k, v in row.items() if v == v} for row in frame.to_dict("records")]  # NaN: absent key
         assert shown and all(row in stored for row in shown), name
+
+
+def test_chapter_3s_stored_budget_choice_shows_each_row_of_its_file():
+    from probelib.book.chapters import table1
+
+    frame, source = table1.stored_budget_choice(MEASURED)
+    stored = records(table1.BUDGET_CHOICE)
+    assert source.startswith("benchmarks/measured/" + table1.BUDGET_CHOICE) and len(frame) == len(stored) > 0
+    for (candidate, row), r in zip(frame.iterrows(), stored):
+        assert row["score per seed"] == ", ".join(f"{v:.3f}" for v in r["scores (per seed)"])
+        assert (row["mean"], row["lowest seed"]) == (f"{r['mean score']:.3f}", f"{r['lowest seed']:.3f}")
+        assert (row["chosen"] == "yes") == bool(r["chosen"]), candidate
 
 
 def test_chapter_9s_stored_sweep_holds_only_rows_of_its_file():

@@ -259,11 +259,8 @@ def headline(summary: dict, judge: str) -> str:
 def over_seeds_sentence(summary: dict, target_class: str) -> str:
     """The headline read from :func:`over_seeds`: for each judge, apart or not."""
     n = next(iter(summary["ERM"].values()))[3]
-    parts = []
-    for j in JUDGES:
-        e, d = summary["ERM"][j], summary["DRO"][j]
-        verdict = "apart" if apart(summary, j) else "overlapping"
-        parts.append(f"{j.split(':')[0]}: ERM {fmt_ci(*e)} % vs DRO {fmt_ci(*d)} % ({verdict})")
+    parts = [f"{j.split(':')[0]}: ERM {fmt_ci(*summary['ERM'][j])} % vs DRO {fmt_ci(*summary['DRO'][j])} % "
+             f"({'apart' if apart(summary, j) else 'overlapping'})" for j in JUDGES]
     return (f"Over {n} probe seeds of each classifier, the share of generated {target_class}s called water, "
             f"with 95 % intervals over seeds — " + "; ".join(parts) + ".")
 
