@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from ..book.profiles import CHECKS
+from .course import load_costs
 
 __all__ = ["results_page", "measured_files", "readme_table", "update_readme", "README_BEGIN", "README_END"]
 
@@ -106,8 +107,7 @@ def _measured_section(root: Path) -> list[str]:
 def _book_section(root: Path) -> list[str]:
     """The whole book's measured runs (``book/costs.json``'s ``book``, written by a run of every
     chapter in one command), or a line saying it was never timed end to end."""
-    path = Path(root) / "book" / "costs.json"
-    runs = json.loads(path.read_text()).get("book", {}) if path.is_file() else {}
+    runs = load_costs(root).get("book", {})
     lines = ["## The whole book", "",
              "`python -m probelib.run` of every chapter in one command, timed end to end (`cold`: from an empty run",
              "cache, the budget's measure; `warm`: nothing trained; `partial`: some models cached).", ""]
