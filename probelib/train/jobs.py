@@ -324,7 +324,8 @@ def run_calls(calls: list[tuple[str, Callable, tuple]], folder: str | Path, work
     """Run each ``(name, function, args)`` as a submitit job — local processes, ``workers`` at a
     time (``where.max_jobs`` caps it), or Slurm jobs (``where.max_jobs``, default 16, at once) —
     logs in ``folder``; return their results in order. A failed call is a one-line
-    :class:`JobError` naming it and the worker's own error. (What the chapters' GAN jobs and
+    :class:`JobError` naming it and the worker's own error, its files left in ``folder``; a call
+    that succeeded leaves only its logs (:func:`_drop_pickles`). (What the chapters' GAN jobs and
     ``benchmarks/shortcut_sweep.py --jobs`` both run on.)"""
     where = executor_settings() if where is None else where
     executor = _executor(where, Path(folder))
@@ -346,4 +347,12 @@ def run_calls(calls: list[tuple[str, Callable, tuple]], folder: str | Path, work
             except Exception as err:  # noqa: BLE001 - the worker's error, whatever it is, in one line
                 raise JobError(f"{name} failed in its worker: {_last_error(str(err))}; "
                                f"its log is in {Path(folder)}") from None
+            _drop_pickles(handle)
     return [results[i] for i in range(len(calls))]
+
+
+def _drop_pickles(handle) -> None:
+    """Delete a finished job's submitit pickles — the call with its arguments (a GAN job's image
+    set and classifier: tens of MB each) and its result, already read — and keep its logs."""
+    for path in (handle.paths.submitted_pickle, handle.paths.result_pickle):
+        Path(path).unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """GANs trained as jobs in worker processes land in the cache, equal (bit for bit) to the same GANs
 trained in the chapter's own process, and a failed job is one line."""
 import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -57,7 +59,8 @@ def test_workers_fill_the_cache_with_the_same_gans_as_one_process(images, tmp_pa
     assert not any(jobs.gan_cached(j, tmp_path / "a") for j in todo)
     assert jobs.prefetch_gans(todo, tmp_path / "a", workers=2, poll_s=0.2) == 2  # two worker processes
     assert all(jobs.gan_cached(j, tmp_path / "a") for j in todo)
-    assert list((tmp_path / "a" / "jobs").iterdir())  # submitit's logs
+    left = sorted(p.name for p in (tmp_path / "a" / "jobs").iterdir())
+    assert left and all(n.endswith(("_log.out", "_log.err")) for n in left), left  # submitit's logs, no pickles
     assert jobs.prefetch_gans(todo, tmp_path / "a", workers=2) == 0  # nothing left to do
     assert jobs.prefetch_gans(todo, tmp_path / "b", workers=1) == 2  # in this process
     for j in todo:
@@ -78,6 +81,7 @@ def test_a_failing_job_is_one_line(images, tmp_path):
     bad = [dataclasses.replace(j, cfg=dataclasses.replace(j.cfg, lambda_cls=1.0), classifier=None) for j in _jobs(images)]
     with pytest.raises(jobs.JobError, match=r"GAN job 'tiny-s[01]' failed in its worker: ValueError: lambda_cls > 0 needs a classifier; its log"):
         jobs.prefetch_gans(bad, tmp_path, workers=2, poll_s=0.2)
+    assert list((tmp_path / "jobs").glob("*_submitted.pkl"))  # a failed call keeps its files to look at
 
 
 class _FakeSlurm:
@@ -95,7 +99,9 @@ class _FakeSlurm:
 
     def submit(self, fn, *args):
         value = fn(*args)
-        return type("Done", (), {"done": lambda self: True, "result": lambda self: value})()
+        paths = SimpleNamespace(submitted_pickle=Path(self.folder) / "x_submitted.pkl",
+                                result_pickle=Path(self.folder) / "x_result.pkl")
+        return type("Done", (), {"done": lambda self: True, "result": lambda self: value, "paths": paths})()
 
 
 def test_slurm_executor_submits_each_cache_miss_as_a_job(images, tmp_path, monkeypatch):
