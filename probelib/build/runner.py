@@ -232,21 +232,34 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _select(sources: list[Path], only: list[str]) -> list[Path]:
+    """The chapters ``--only`` names (all of them without it); the name of a variant page of one of
+    ``sources`` selects no chapter (:func:`variants` runs it alone)."""
+    pages = [n for n, (stem, _) in VARIANTS.items() if any(s.stem == stem for s in sources)]
+    chapters = [o for o in only if o not in pages]
     if not only:
         return sources
-    unknown = [o for o in only if not any(s.stem == o or s.stem.startswith(o + "_") for s in sources)]
+    unknown = [o for o in chapters if not any(s.stem == o or s.stem.startswith(o + "_") for s in sources)]
     if unknown:
-        raise ParameterError(f"unknown chapter {unknown[0]!r}; choose one of: {', '.join(s.stem for s in sources)}")
-    return [s for s in sources if any(s.stem == o or s.stem.startswith(o + "_") for o in only)]
+        raise ParameterError(f"unknown chapter {unknown[0]!r}; choose one of: "
+                             f"{', '.join([s.stem for s in sources] + pages)}")
+    return [s for s in sources if any(s.stem == o or s.stem.startswith(o + "_") for o in chapters)]
 
 
-def variants(selected: list[Path], overrides: dict) -> list[tuple[str, Path, dict]]:
+def variants(selected: list[Path], overrides: dict, only: tuple[str, ...] = (),
+             sources: list[Path] = ()) -> list[tuple[str, Path, dict]]:
     """``(page name, chapter source, parameters)`` of the :data:`VARIANTS` of the selected chapters;
     none of a chapter whose variant parameters the command line sets itself (``-p target_class
-    zebra`` reruns chapter 3 for zebra only)."""
+    zebra`` reruns chapter 3 for zebra only). A variant page named in ``only`` (``--only
+    03_table1-elephant``) runs alone, its chapter taken from ``sources``."""
     out = []
     for name, (stem, params) in VARIANTS.items():
         src = next((s for s in selected if s.stem == stem), None)
+        if src is None and name in only:
+            src = next((s for s in sources if s.stem == stem), None)
+            if set(params) & set(overrides):
+                raise ParameterError(f"{name} is {stem} with {', '.join(f'{k}={v!r}' for k, v in params.items())}; "
+                                     f"to set {', '.join(sorted(set(params) & set(overrides)))} yourself, run "
+                                     f"--only {stem} instead")
         if src is not None and not set(params) & set(overrides):
             out.append((name, src, {**overrides, **params}))
     return out
@@ -293,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke (seconds), cpu (the default book), gpu (paper scale), gpu-smoke (the paper's "
                              "architecture at 200 steps: check a GPU end to end in minutes)")
     parser.add_argument("--only", action="append", default=[], metavar="CHAPTER",
-                        help="run only this chapter (e.g. 01_problem or 01); repeatable")
+                        help="run only this chapter (e.g. 01_problem or 01; a variant page such as "
+                             "03_table1-elephant runs alone); repeatable")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="override a chapter parameter (literal, e.g. -p seed 1 -p target_class zebra)")
     parser.add_argument("--run-dir", default="runs", help="where the cache, samples and ledger live")
@@ -341,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = (root / args.run_dir).resolve()
     try:
         wanted = [] if args.build_only else _select(sources, args.only)
-        extra = variants(wanted, overrides)
+        extra = [] if args.build_only else variants(wanted, overrides, tuple(args.only), sources)
         for src, params in [(s, overrides) for s in wanted] + [(s, p) for _, s, p in extra]:
             check_chapter(src, params)  # every chapter's parameters before any kernel starts
         runs = [(s.stem, s, overrides, True) for s in wanted] + [(n, s, p, False) for n, s, p in extra]

@@ -169,6 +169,27 @@ def test_a_variant_runs_with_its_chapter_unless_the_command_line_sets_its_parame
     assert variants(chapters, {**base, **{k: "zebra" for k in params}}) == []  # the user's own rerun
 
 
+def test_only_a_variant_page_runs_it_alone_and_a_bad_one_is_one_line():
+    from pathlib import Path
+
+    from probelib.build.runner import VARIANTS, ParameterError, _select, variants
+
+    name, (stem, params) = next(iter(VARIANTS.items()))
+    sources = [Path("notebooks/01_problem.py"), Path(f"notebooks/{stem}.py")]
+    base = {"profile": "cpu", "run_dir": "runs"}
+    assert _select(sources, [name]) == []  # no chapter: not its own page either
+    assert variants([], base, (name,), sources) == [(name, sources[1], {**base, **params})]
+    assert variants([], base, (), sources) == []  # not named, its chapter not selected: nothing
+    both = _select(sources, [stem, name])  # the chapter and its variant named: each runs once
+    assert both == [sources[1]] and len(variants(both, base, (stem, name), sources)) == 1
+    with pytest.raises(ParameterError, match=f"unknown chapter '{name}'; choose one of: 01_problem$"):
+        _select(sources[:1], [name])  # its chapter is not in this project
+    key = next(iter(params))
+    with pytest.raises(ParameterError, match=f"{name} is {stem} with {key}=.*; to set {key} yourself, run "
+                                             f"--only {stem} instead"):
+        variants([], {**base, key: "zebra"}, (name,), sources)
+
+
 def test_a_section_page_runs_right_after_its_chapter(tmp_path):
     from probelib.build.runner import chapter_sources
 
