@@ -31,7 +31,7 @@
 # - to run `probelib.probe` on it: the target's images are held out of the GAN's data, a
 #   `ClassifierAdapter` resizes the generated images to the model's input, and the report says
 #   what the probe draws, how sure the model is of it, which seen classes it resembles and
-#   whether an independent judge recognises it (two seeds);
+#   whether an independent judge recognises it (over the profile's seeds, `own_model.seeds`);
 # - to read that report, and why the model's own confidence is not the verdict;
 # - to run the same as one command: `python -m probelib probe …`.
 
@@ -264,7 +264,7 @@ print(probe_your_model.command_line(classifier, weights, images, ch.target_class
 #   it back as a user's model arrives;
 # - probed its memory of one class with `probelib.probe`, the target held out of the GAN's
 #   data, and read the report: the images, the model's own confidence, the nearest seen-class
-#   images, and the verdict of an independent judge with a fresh seed over two seeds (the
+#   images, and the verdict of an independent judge with a fresh seed over the probe's seeds (the
 #   looked-at judge beside it, labelled).
 #
 # {doc}`10_several_targets` holds several classes out of one GAN at once, the way
