@@ -353,6 +353,8 @@ def run_calls(calls: list[tuple[str, Callable, tuple]], folder: str | Path, work
 
 def _drop_pickles(handle) -> None:
     """Delete a finished job's submitit pickles — the call with its arguments (a GAN job's image
-    set and classifier: tens of MB each) and its result, already read — and keep its logs."""
-    for path in (handle.paths.submitted_pickle, handle.paths.result_pickle):
+    set and classifier: tens of MB each) and its result, already read — and keep its logs. A job
+    object without submitit's ``paths`` (another executor's) has nothing of ours to delete."""
+    paths = getattr(handle, "paths", None)
+    for path in (paths.submitted_pickle, paths.result_pickle) if paths is not None else ():
         Path(path).unlink(missing_ok=True)

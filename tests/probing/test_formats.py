@@ -152,7 +152,8 @@ def test_torchscript_with_two_seeds_in_worker_processes(folder, tmp_path, capsys
                      "--seeds", "0,1", "--workers", "2", "--out", str(tmp_path / "r"), "--run-dir", str(runs)], capsys)
     assert code == 0, io.err
     assert _gans_in_cache(runs) == 2  # trained by the workers, read (not retrained) by this process
-    assert len(list((runs / "jobs").glob("*_result.pkl"))) == 2
+    assert len(list((runs / "jobs").glob("*_log.out"))) == 2  # two worker processes' logs
+    assert not list((runs / "jobs").glob("*.pkl"))  # their pickles deleted once read
     assert "FutureWarning" not in io.err and "deprecated" not in io.err
 
 
