@@ -344,8 +344,9 @@ for a, sw in plain.items():
 #
 # - trained GANalyze directions, several seeds each, for four assessors on the book's all-class
 #   GAN, with the reference code's two variants for one of them;
-# - checked every direction's loss against the loss of θ = 0, α_max²/3, and saw why a
-#   classifier's probability, near its ceiling, is the wrong score and its log-odds the right one;
+# - checked every direction's loss against the loss of θ = 0, α_max²/3, and why a classifier's
+#   probability that starts near its ceiling cannot follow α where its log-odds can (the table's
+#   mean score at α = 0 says how near this run's was);
 # - measured the score-vs-α slope with 95 % intervals over directions, and seven emerging factors
 #   by mixed-effects regression, and checked the sweeps for grey or collapsed images;
 # - compared the two lenses on a model's memory, and exported the sweeps.
