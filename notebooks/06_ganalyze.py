@@ -75,12 +75,16 @@ C = len(ch.classes)
 # %% [markdown]
 # ## The generator
 #
-# The chapter's plan holds one GAN: BigGAN on every class (Table 1's `biggan-all` row, no
-# classifier loss), read from the cache when {doc}`03_table1` trained it.
+# The chapter's plan holds one GAN per run: BigGAN on every class (Table 1's `biggan-all` row, no
+# classifier loss) for each of the chapter's seeds; the first is read from the cache when
+# {doc}`03_table1` trained it. Run *i* learns its directions on GAN *i*, so an interval over runs
+# also holds how much a retrained GAN changes the answer.
 
 # %%
-plan = ganalyze.plan(ch)  # [biggan-all, the chapter's seed]
-G = runs.train(ch, train, nets, plan)[plan[0]].generator  # draws every class
+plan = ganalyze.plan(ch)  # [biggan-all for each run's seed]
+gans = runs.train(ch, train, nets, plan)
+Gs = [gans[p].generator for p in plan]  # run i's generator: draws every class
+G = Gs[0]  # the first run's, for the figures of one direction
 
 # %%
 # the pretrained adapters (gpu profile, weights on disk; absent files: a one-line error)
@@ -89,14 +93,14 @@ biggan = models.load_biggan(biggan_weights) if biggan_weights is not None else N
 
 # %% tags=["remove-input"]
 t = GA.train
-values = {"seed": ch.seed, "classes": C, "theta steps": t.steps, "lr": t.lr,
+values = {"seed": ", ".join(str(p.seed) for p in plan), "classes": C, "theta steps": t.steps, "lr": t.lr,
           "theta batch": t.batch_size, "alpha max": t.alpha_max, "directions": GA.directions,
           "null loss": pl.train.ganalyze.null_loss(t.alpha_max)}  # the loss of θ = 0
 for name, value in values.items():
     book.glue(name, value)
 
 # %% [markdown]
-# The generator is `biggan-all` of seed {glue:text}`seed` over {glue:text}`classes` classes.
+# The generators are `biggan-all` of seeds {glue:text}`seed` over {glue:text}`classes` classes, one per run.
 # Each direction θ below trains for {glue:text}`theta steps` steps of batch
 # {glue:text}`theta batch` with Adam at learning rate {glue:text}`lr`, α drawn uniformly from
 # ±{glue:text}`alpha max`; every assessor gets {glue:text}`directions` directions (transformer
@@ -139,10 +143,11 @@ print(f"area assessor: mean absolute error {area_record['mae']:.3f} on its train
 # %% [markdown]
 # ## Learning the directions
 #
-# One direction θ per assessor and seed — {glue:text}`directions` seeds, each with its own
-# initial θ and its own draws of z, y and α — so that a slope's interval can be over training
-# runs, not only over the latent samples of one run. For the robust classifier's log-odds also
-# the two variants of the reference code: z′ re-normalised to ‖z‖, and one direction per class.
+# One direction θ per assessor and run — {glue:text}`directions` runs, each with its own GAN,
+# its own initial θ and its own draws of z, y and α — so that a slope's interval can be over
+# training runs, not only over the latent samples of one direction on one GAN. For the robust
+# classifier's log-odds also the two variants of the reference code: z′ re-normalised to ‖z‖, and
+# one direction per class.
 # {numref}`fig-06-loss` shows the training against the loss of doing nothing (θ = 0).
 
 # %%
@@ -152,8 +157,8 @@ to_learn += [("confidence-robust", "renorm"), ("confidence-robust", "per-class")
 directions = {}  # (assessor, variant) -> one (T, record) per direction seed
 for a, v in to_learn:
     directions[(a, v)] = [pl.train.load_or_train_direction(
-        G, assessors[a], C, dataclasses.replace(GA.train, seed=s, **variants[v]),
-        ch.run_dir, name=f"{a} ({v}, seed {s})") for s in ganalyze.direction_seeds(ch)]
+        Gs[i], assessors[a], C, dataclasses.replace(GA.train, seed=s, **variants[v]),
+        ch.run_dir, name=f"{a} ({v}, seed {s})") for i, s in enumerate(ganalyze.direction_seeds(ch))]
 
 # %% tags=["hide-input"]
 book.figure("fig-06-loss", ganalyze.loss_figure(directions, GA.train.alpha_max),
@@ -175,8 +180,8 @@ labels = [s % C for s in seeds]
 sweeps = {}  # (assessor, variant) -> one sweep per direction
 for (a, v), dirs in directions.items():
     alphas = GA.wide_alphas if a == "area" else GA.alphas
-    sweeps[(a, v)] = [pl.train.sweep(G, T, assessors[a], alphas, seeds, labels,
-                                     GA.train.truncation) for T, _ in dirs]
+    sweeps[(a, v)] = [pl.train.sweep(Gs[i], T, assessors[a], alphas, seeds, labels,
+                                     GA.train.truncation) for i, (T, _) in enumerate(dirs)]
 plain = {a: sweeps[(a, "plain")][0] for a in assessors}  # the first direction's sweep
 
 # %% tags=["hide-input"]

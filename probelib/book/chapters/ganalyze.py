@@ -29,14 +29,18 @@ __all__ = ["plan", "direction_seeds", "score_name", "sweep_figure", "loss_figure
 
 
 def plan(ch: Chapter) -> list[Planned]:
-    """The one GAN the chapter moves images in: BigGAN on every class (Table 1's ``biggan-all`` row,
-    no classifier loss) for the chapter's seed, from the cache when chapter 3 trained it."""
-    return [planned(ch, "biggan-all", "biggan-all", None, ch.seed)]
+    """The GANs the chapter moves images in: BigGAN on every class (Table 1's ``biggan-all`` row,
+    no classifier loss), one per direction seed (:func:`direction_seeds`), so that direction *i*
+    is learned on GAN *i* and the slopes' interval over directions holds the GAN's own variation
+    too (one GAN's directions agreed closely yet moved sign on a retrained GAN, 2026-12-06). The
+    chapter's seed is Table 1's run, from the cache when chapter 3 trained it."""
+    return [planned(ch, "biggan-all", "biggan-all", None, s) for s in direction_seeds(ch)]
 
 
 def direction_seeds(ch: Chapter) -> list[int]:
-    """The transformer seeds of the directions trained per assessor and variant: ``ch.seed + i`` for
-    ``i`` below the profile's ``ganalyze.directions``; the slopes' headline intervals are over them."""
+    """The seeds of the chapter's runs: ``ch.seed + i`` for ``i`` below the profile's
+    ``ganalyze.directions``; run *i* is direction seed *i* on BigGAN-all seed *i* (:func:`plan`),
+    and the slopes' headline intervals are over these runs."""
     return [ch.seed + i for i in range(ch.profile.ganalyze.directions)]
 
 
@@ -270,4 +274,4 @@ def finding(slopes: pd.DataFrame, checks: pd.DataFrame, size: dict) -> str:
             f"{c['null']:.4f}), its probability (mean {pc['score_at_zero']:.3f} at α = 0) by "
             f"{p['slope']:.3f} ({p['ci_low']:.3f} – {p['ci_high']:.3f}; loss {pc['loss']:.4f}); along the area "
             f"direction the measured object size changes by {size['beta']:.3f} ({size['ci_low']:.3f} – "
-            f"{size['ci_high']:.3f}); intervals over directions (transformer seeds) on one GAN")
+            f"{size['ci_high']:.3f}); intervals over directions, each learned on its own GAN")

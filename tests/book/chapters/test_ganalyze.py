@@ -111,10 +111,15 @@ def test_figures_have_a_cell_per_image():
     assert len(fig.axes[0].lines) == 3  # two directions and the dashed loss of θ = 0
 
 
-def test_plan_is_the_biggan_all_gan_of_the_chapters_seed():
+def test_plan_is_one_biggan_all_gan_per_run_the_first_tables_one():
     from probelib.book.chapter import describe
+    from probelib.book.chapters import table1
 
     ch = describe(profile="smoke", seed=4)
-    (p,) = ganalyze.plan(ch)
-    assert (p.row, p.method, p.kind, p.seed, p.target) == ("biggan-all", "biggan-all", None, 4, ch.target)
-    assert p.label == "biggan-all-s4" and p.steps == ch.profile.probegan.steps
+    plan = ganalyze.plan(ch)
+    assert [p.seed for p in plan] == ganalyze.direction_seeds(ch) == [4 + i for i in range(ch.profile.ganalyze.directions)]
+    assert len(plan) >= 2  # run i learns its directions on GAN i: the interval holds the GAN's variation
+    assert {(p.row, p.method, p.kind, p.target, p.steps) for p in plan} == {
+        ("biggan-all", "biggan-all", None, ch.target, ch.profile.probegan.steps)}
+    assert plan[0].label == "biggan-all-s4"
+    assert plan[0].key in {t.key for t in table1.plan(ch)}  # the first is Table 1's run, trained once
