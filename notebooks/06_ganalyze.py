@@ -245,8 +245,9 @@ factors = ganalyze.factor_table(plain, measure.emerging_factors)
 
 # %% tags=["hide-input"]
 book.table("tbl-06-factors", factors,
-           "Slope of each emerging factor on α along each assessor's direction (mixed "
-           "model, 95 % CI). Read the area column first: object size should rise there.")
+           "Slope of each emerging factor on α along each assessor's first direction (run 0's GAN; "
+           "mixed model, 95 % CI over its latent samples, not over runs). Read the area column "
+           "first: object size should rise there.")
 
 # %% [markdown]
 # ## Degeneracy along α
@@ -258,7 +259,8 @@ book.table("tbl-06-factors", factors,
 
 # %% tags=["hide-input"]
 book.table("tbl-06-degeneracy", ganalyze.degeneracy_table(plain),
-           "Per direction and α: the spread across seeds (RMS pixel distance) and the share "
+           "Per assessor's first direction (run 0's GAN) and α: the spread across seeds (RMS "
+           "pixel distance) and the share "
            "of near-uniform images. Look for a spread that falls towards either end of α.")
 
 # %% [markdown]
@@ -367,7 +369,8 @@ for a, sw in plain.items():
 # Read {numref}`tbl-06-factors`: along which classifier's confidence direction does the object
 # size change more, the regular or the robust one? Before you look, predict from
 # {doc}`01_problem` which classifier's score should depend more on the shape of the object, and
-# then check your prediction against the table (are the intervals apart?).
+# then check your prediction against the table (are the intervals apart? They are over one
+# run's latent samples, so apart here says less than apart over runs).
 # ```
 
 # %% [markdown]
